@@ -1,0 +1,17 @@
+//! The project's one parser of OAuth 2.0 / OpenID Connect callbacks, and the silent-renewal page.
+//!
+//! Two users, one parser:
+//! - the silent page at `/silent/` (feature `bundle`, a tiny wasm of its own) reads the callback from its
+//!   URL, parses it, and posts it to the app framing it;
+//! - the app parses its own sign-in callback, and decodes the silent page's messages, with the same code.
+//!
+//! The modules [`parse`] and [`message`] are pure (no browser APIs) and tested on the host.
+
+pub mod message;
+pub mod parse;
+
+#[cfg(feature = "bundle")]
+mod bundle;
+
+pub use message::{decode_message, DecodeError, SilentMessage, MESSAGE_TYPE};
+pub use parse::{parse_callback, select_params, Callback, Outcome, ParseError, Tokens};

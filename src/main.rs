@@ -1,0 +1,3 @@
+fn main() {
+    oidc_renew::start();
+}

@@ -1,0 +1,15 @@
+//! The app's screens. Each renders a `<main data-page="…">`, which the tests look for.
+
+mod api;
+mod callback;
+mod config_error;
+mod home;
+mod not_found;
+mod profile;
+
+pub use api::ApiPage;
+pub use callback::{describe_callback, CallbackPage};
+pub use config_error::ConfigErrorPage;
+pub use home::HomePage;
+pub use not_found::NotFoundPage;
+pub use profile::ProfilePage;

@@ -1,0 +1,7 @@
+//! Browser tests (wasm-bindgen-test, headless Chromium): `cargo test --target wasm32-unknown-unknown`.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+mod components;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
