@@ -60,10 +60,15 @@ pub fn app() -> Html {
 async fn load_config() -> ConfigState {
     let response = match Request::get(CONFIG_URL).send().await {
         Ok(response) => response,
-        Err(error) => return ConfigState::Failed(format!("config.json could not be fetched: {error}")),
+        Err(error) => {
+            return ConfigState::Failed(format!("config.json could not be fetched: {error}"))
+        }
     };
     if !response.ok() {
-        return ConfigState::Failed(format!("config.json could not be fetched: HTTP {}", response.status()));
+        return ConfigState::Failed(format!(
+            "config.json could not be fetched: HTTP {}",
+            response.status()
+        ));
     }
     match response.text().await {
         Ok(text) => match Config::from_json(&text) {

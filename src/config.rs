@@ -124,7 +124,10 @@ impl Config {
     /// Parses and validates the text of `config.json`.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
         if text.len() > MAX_CONFIG_LEN {
-            return Err(ConfigError { field: None, message: format!("is larger than {MAX_CONFIG_LEN} bytes") });
+            return Err(ConfigError {
+                field: None,
+                message: format!("is larger than {MAX_CONFIG_LEN} bytes"),
+            });
         }
         let config: Config = serde_json::from_str(text).map_err(|error| ConfigError {
             field: None,
@@ -135,20 +138,39 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |field, message: &str| Err(ConfigError { field: Some(field), message: message.into() });
+        let fail = |field, message: &str| {
+            Err(ConfigError {
+                field: Some(field),
+                message: message.into(),
+            })
+        };
         if let Err(why) = check_url(&self.issuer) {
-            return fail("issuer", &format!("{why}, e.g. \"https://example.eu.auth0.com/\""));
+            return fail(
+                "issuer",
+                &format!("{why}, e.g. \"https://example.eu.auth0.com/\""),
+            );
         }
-        if self.client_id.trim().is_empty() || self.client_id.chars().any(|c| !(' '..='~').contains(&c)) {
-            return fail("client_id", "must be the client id of this app at the provider (printable ASCII)");
+        if self.client_id.trim().is_empty()
+            || self.client_id.chars().any(|c| !(' '..='~').contains(&c))
+        {
+            return fail(
+                "client_id",
+                "must be the client id of this app at the provider (printable ASCII)",
+            );
         }
         if let Some(audience) = &self.audience {
             if audience.trim().is_empty() || audience.chars().any(char::is_control) {
-                return fail("audience", "must be the API identifier, e.g. \"https://api.example.com\", or be left out");
+                return fail(
+                    "audience",
+                    "must be the API identifier, e.g. \"https://api.example.com\", or be left out",
+                );
             }
         }
         if !self.scope.split(' ').any(|scope| scope == "openid") {
-            return fail("scope", "must include \"openid\", e.g. \"openid profile email\"");
+            return fail(
+                "scope",
+                "must include \"openid\", e.g. \"openid profile email\"",
+            );
         }
         for (field, path) in [
             ("redirect_path", &self.redirect_path),
@@ -156,12 +178,18 @@ impl Config {
             ("post_logout_redirect_path", &self.post_logout_redirect_path),
         ] {
             if !is_path(path) {
-                return fail(field, "must be an absolute path on this site, e.g. \"/callback\"");
+                return fail(
+                    field,
+                    "must be an absolute path on this site, e.g. \"/callback\"",
+                );
             }
         }
         if let Some(api_url) = &self.api_url {
             if let Err(why) = check_url(api_url) {
-                return fail("api_url", &format!("{why}, e.g. \"https://api.example.com/ping\""));
+                return fail(
+                    "api_url",
+                    &format!("{why}, e.g. \"https://api.example.com/ping\""),
+                );
             }
         }
         Ok(())
@@ -182,7 +210,11 @@ fn check_url(url: &str) -> Result<(), &'static str> {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
     };
-    if host.is_empty() || url.contains(['#', ' ', '\\']) || url.chars().any(char::is_control) || authority.contains('@') {
+    if host.is_empty()
+        || url.contains(['#', ' ', '\\'])
+        || url.chars().any(char::is_control)
+        || authority.contains('@')
+    {
         return Err("must be a plain URL with a host and no fragment or credentials");
     }
     if !secure && !matches!(host, "localhost" | "127.0.0.1" | "::1") {
@@ -192,7 +224,10 @@ fn check_url(url: &str) -> Result<(), &'static str> {
 }
 
 fn is_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains(['\\', '#', '?']) && !path.chars().any(char::is_control)
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains(['\\', '#', '?'])
+        && !path.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -224,7 +259,8 @@ mod tests {
 
     #[test]
     fn defaults_fill_optional_fields() {
-        let config = Config::from_json(r#"{"issuer":"https://id.example.com/","client_id":"abc"}"#).unwrap();
+        let config =
+            Config::from_json(r#"{"issuer":"https://id.example.com/","client_id":"abc"}"#).unwrap();
         assert_eq!(config.scope, "openid profile email");
         assert_eq!(config.redirect_path, "/callback");
         assert_eq!(config.provider, ProviderKind::Generic);
@@ -237,27 +273,80 @@ mod tests {
         check_error("[]", None, "not a valid configuration");
         check_error(r#"{"client_id":"abc"}"#, None, "missing field `issuer`");
         check_error(&with("isuer", "x".into()), None, "unknown field `isuer`");
-        check_error(&with("issuer", "http://id.example.com".into()), Some("issuer"), "https");
-        check_error(&with("issuer", "ftp://localhost".into()), Some("issuer"), "https URL");
+        check_error(
+            &with("issuer", "http://id.example.com".into()),
+            Some("issuer"),
+            "https",
+        );
+        check_error(
+            &with("issuer", "ftp://localhost".into()),
+            Some("issuer"),
+            "https URL",
+        );
         check_error(&with("issuer", "https://".into()), Some("issuer"), "host");
-        check_error(&with("issuer", "https://u:p@id.example.com".into()), Some("issuer"), "credentials");
-        check_error(&with("issuer", "https://id.example.com/#x".into()), Some("issuer"), "fragment");
+        check_error(
+            &with("issuer", "https://u:p@id.example.com".into()),
+            Some("issuer"),
+            "credentials",
+        );
+        check_error(
+            &with("issuer", "https://id.example.com/#x".into()),
+            Some("issuer"),
+            "fragment",
+        );
         check_error(&with("issuer", 4.into()), None, "invalid type");
-        check_error(&with("client_id", " ".into()), Some("client_id"), "client id");
-        check_error(&with("scope", "profile email".into()), Some("scope"), "openid");
-        check_error(&with("flow", "hybrid".into()), None, "unknown variant `hybrid`");
-        check_error(&with("storage", "cookie".into()), None, "unknown variant `cookie`");
-        check_error(&with("redirect_path", "callback".into()), Some("redirect_path"), "absolute path");
-        check_error(&with("silent_redirect_path", "//evil.example/".into()), Some("silent_redirect_path"), "absolute path");
-        check_error(&with("api_url", "javascript:alert(1)".into()), Some("api_url"), "https");
+        check_error(
+            &with("client_id", " ".into()),
+            Some("client_id"),
+            "client id",
+        );
+        check_error(
+            &with("scope", "profile email".into()),
+            Some("scope"),
+            "openid",
+        );
+        check_error(
+            &with("flow", "hybrid".into()),
+            None,
+            "unknown variant `hybrid`",
+        );
+        check_error(
+            &with("storage", "cookie".into()),
+            None,
+            "unknown variant `cookie`",
+        );
+        check_error(
+            &with("redirect_path", "callback".into()),
+            Some("redirect_path"),
+            "absolute path",
+        );
+        check_error(
+            &with("silent_redirect_path", "//evil.example/".into()),
+            Some("silent_redirect_path"),
+            "absolute path",
+        );
+        check_error(
+            &with("api_url", "javascript:alert(1)".into()),
+            Some("api_url"),
+            "https",
+        );
         check_error(&"x".repeat(MAX_CONFIG_LEN + 1), None, "larger than");
     }
 
     #[test]
     fn loopback_may_use_http() {
-        for issuer in ["http://localhost:4000", "http://127.0.0.1:4000/", "http://[::1]:4000"] {
-            assert!(Config::from_json(&with("issuer", issuer.into())).is_ok(), "{issuer}");
+        for issuer in [
+            "http://localhost:4000",
+            "http://127.0.0.1:4000/",
+            "http://[::1]:4000",
+        ] {
+            assert!(
+                Config::from_json(&with("issuer", issuer.into())).is_ok(),
+                "{issuer}"
+            );
         }
-        assert!(Config::from_json(&with("issuer", "http://localhost.evil.example".into())).is_err());
+        assert!(
+            Config::from_json(&with("issuer", "http://localhost.evil.example".into())).is_err()
+        );
     }
 }

@@ -5,7 +5,8 @@ use yew::prelude::*;
 /// API: calls the protected API with the access token.
 #[function_component(ApiPage)]
 pub fn api_page() -> Html {
-    let config = use_context::<Rc<Config>>().expect("ApiPage is rendered inside the config context");
+    let config =
+        use_context::<Rc<Config>>().expect("ApiPage is rendered inside the config context");
     html! {
         <main data-page="api">
             <h1>{ "Protected API" }</h1>

@@ -31,10 +31,23 @@ fn take_callback_from_url() -> Result<Callback, ParseError> {
 /// One line for people about a callback; never shows codes or tokens.
 pub fn describe_callback(result: &Result<Callback, ParseError>) -> String {
     match result {
-        Ok(Callback { outcome: Outcome::Code { .. }, .. }) => "The provider answered with an authorization code.".into(),
-        Ok(Callback { outcome: Outcome::Tokens(_), .. }) => "The provider answered with tokens (implicit flow).".into(),
-        Ok(Callback { outcome: Outcome::Error { error, description, .. }, .. }) => match description {
-            Some(description) => format!("The provider refused the sign-in: {error} ({description})."),
+        Ok(Callback {
+            outcome: Outcome::Code { .. },
+            ..
+        }) => "The provider answered with an authorization code.".into(),
+        Ok(Callback {
+            outcome: Outcome::Tokens(_),
+            ..
+        }) => "The provider answered with tokens (implicit flow).".into(),
+        Ok(Callback {
+            outcome: Outcome::Error {
+                error, description, ..
+            },
+            ..
+        }) => match description {
+            Some(description) => {
+                format!("The provider refused the sign-in: {error} ({description}).")
+            }
             None => format!("The provider refused the sign-in: {error}."),
         },
         Err(error) => format!("This is not a sign-in response: {error}."),
@@ -48,12 +61,28 @@ mod tests {
     #[test]
     fn describes_without_secrets() {
         let code = describe_callback(&parse_callback("code=SECRET&state=s"));
-        assert!(code.contains("authorization code") && !code.contains("SECRET"), "{code}");
-        let tokens = describe_callback(&parse_callback("access_token=SECRET&token_type=Bearer&state=s"));
-        assert!(tokens.contains("implicit") && !tokens.contains("SECRET"), "{tokens}");
-        let error = describe_callback(&parse_callback("error=login_required&error_description=Sign+in"));
-        assert_eq!(error, "The provider refused the sign-in: login_required (Sign in).");
+        assert!(
+            code.contains("authorization code") && !code.contains("SECRET"),
+            "{code}"
+        );
+        let tokens = describe_callback(&parse_callback(
+            "access_token=SECRET&token_type=Bearer&state=s",
+        ));
+        assert!(
+            tokens.contains("implicit") && !tokens.contains("SECRET"),
+            "{tokens}"
+        );
+        let error = describe_callback(&parse_callback(
+            "error=login_required&error_description=Sign+in",
+        ));
+        assert_eq!(
+            error,
+            "The provider refused the sign-in: login_required (Sign in)."
+        );
         let garbage = describe_callback(&parse_callback(""));
-        assert!(garbage.starts_with("This is not a sign-in response"), "{garbage}");
+        assert!(
+            garbage.starts_with("This is not a sign-in response"),
+            "{garbage}"
+        );
     }
 }

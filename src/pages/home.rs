@@ -5,7 +5,8 @@ use yew::prelude::*;
 /// Home: what the app is connected to.
 #[function_component(HomePage)]
 pub fn home_page() -> Html {
-    let config = use_context::<Rc<Config>>().expect("HomePage is rendered inside the config context");
+    let config =
+        use_context::<Rc<Config>>().expect("HomePage is rendered inside the config context");
     let flow = match config.flow {
         Flow::Code => "Authorization Code + PKCE",
         Flow::Implicit => "Implicit (legacy)",

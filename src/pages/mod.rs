@@ -9,7 +9,7 @@ mod profile;
 
 pub use api::ApiPage;
 pub use callback::{describe_callback, CallbackPage};
-pub use config_error::ConfigErrorPage;
+pub use config_error::{ConfigErrorPage, ConfigErrorProps};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use profile::ProfilePage;

@@ -1,9 +1,9 @@
 //! The app's components rendered in a real browser.
 
 use crate::common::{find, mount_point, settle};
-use wasm_bindgen::JsCast;
 use oidc_renew::app::{Nav, Route};
 use oidc_renew::pages::{ConfigErrorPage, ConfigErrorProps, NotFoundPage};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -20,10 +20,23 @@ async fn nav_links_to_every_page() {
     settle().await;
     let hrefs: Vec<String> = {
         let links = root.query_selector_all("nav#nav a").unwrap();
-        (0..links.length()).map(|i| links.item(i).unwrap().dyn_into::<web_sys::Element>().unwrap().get_attribute("href").unwrap()).collect()
+        (0..links.length())
+            .map(|i| {
+                links
+                    .item(i)
+                    .unwrap()
+                    .dyn_into::<web_sys::Element>()
+                    .unwrap()
+                    .get_attribute("href")
+                    .unwrap()
+            })
+            .collect()
     };
     assert_eq!(hrefs, ["/", "/profile", "/api"]);
-    assert_eq!(find(&root, "main").get_attribute("data-page").as_deref(), Some("not-found"));
+    assert_eq!(
+        find(&root, "main").get_attribute("data-page").as_deref(),
+        Some("not-found")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -33,7 +46,10 @@ async fn clicking_a_nav_link_routes_without_reloading() {
     settle().await;
     find(&root, r#"nav#nav a[href="/profile"]"#).click();
     settle().await;
-    assert_eq!(gloo::utils::window().location().pathname().unwrap(), Route::Profile.to_path());
+    assert_eq!(
+        gloo::utils::window().location().pathname().unwrap(),
+        Route::Profile.to_path()
+    );
     // Leave the runner's page where it was for the other tests.
     gloo::utils::history().back().unwrap();
 }
@@ -41,9 +57,17 @@ async fn clicking_a_nav_link_routes_without_reloading() {
 #[wasm_bindgen_test]
 async fn config_error_page_shows_the_error() {
     let root = mount_point();
-    let props = ConfigErrorProps { error: "config.json: `issuer` must use https".into() };
+    let props = ConfigErrorProps {
+        error: "config.json: `issuer` must use https".into(),
+    };
     yew::Renderer::<ConfigErrorPage>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    assert_eq!(find(&root, "#config-error").text_content().unwrap(), "config.json: `issuer` must use https");
-    assert_eq!(find(&root, "main").get_attribute("data-page").as_deref(), Some("config-error"));
+    assert_eq!(
+        find(&root, "#config-error").text_content().unwrap(),
+        "config.json: `issuer` must use https"
+    );
+    assert_eq!(
+        find(&root, "main").get_attribute("data-page").as_deref(),
+        Some("config-error")
+    );
 }
