@@ -23,13 +23,18 @@ fn run() -> Result<(), JsValue> {
     if !params.is_empty() {
         // Codes and tokens must not linger in the frame's URL (history, referrers, screenshots of devtools).
         let path = location.pathname()?;
-        window.history()?.replace_state_with_url(&JsValue::NULL, "", Some(&path))?;
+        window
+            .history()?
+            .replace_state_with_url(&JsValue::NULL, "", Some(&path))?;
     }
 
     let parent = window.parent()?.ok_or(JsValue::NULL)?;
     if JsValue::from(parent.clone()) == JsValue::from(window.clone()) {
         // Opened top-level: there is nobody to tell; explain the page instead.
-        if let Some(note) = window.document().and_then(|document| document.get_element_by_id("standalone")) {
+        if let Some(note) = window
+            .document()
+            .and_then(|document| document.get_element_by_id("standalone"))
+        {
             note.remove_attribute("hidden")?;
         }
         return Ok(());

@@ -35,7 +35,9 @@ impl std::fmt::Display for DecodeError {
         match self {
             DecodeError::Foreign => f.write_str("not a silent-renewal message"),
             DecodeError::Malformed => f.write_str("a silent-renewal message of the wrong shape"),
-            DecodeError::Params(error) => write!(f, "a silent-renewal message with a bad callback: {error}"),
+            DecodeError::Params(error) => {
+                write!(f, "a silent-renewal message with a bad callback: {error}")
+            }
         }
     }
 }
@@ -44,12 +46,18 @@ impl std::error::Error for DecodeError {}
 
 /// Decodes the fields of a received message object: its `type`, `params` and `error` properties, each
 /// `None` when absent or not a string.
-pub fn decode_message(kind: Option<&str>, params: Option<&str>, error: Option<&str>) -> Result<SilentMessage, DecodeError> {
+pub fn decode_message(
+    kind: Option<&str>,
+    params: Option<&str>,
+    error: Option<&str>,
+) -> Result<SilentMessage, DecodeError> {
     if kind != Some(MESSAGE_TYPE) {
         return Err(DecodeError::Foreign);
     }
     match (params, error) {
-        (Some(params), None) => parse_callback(params).map(SilentMessage::Callback).map_err(DecodeError::Params),
+        (Some(params), None) => parse_callback(params)
+            .map(SilentMessage::Callback)
+            .map_err(DecodeError::Params),
         (None, Some(code)) if is_error_code(code) => Ok(SilentMessage::Unparsable(code.to_owned())),
         _ => Err(DecodeError::Malformed),
     }
@@ -67,29 +75,48 @@ mod tests {
     #[test]
     fn decodes_what_the_page_posts() {
         let message = decode_message(Some(MESSAGE_TYPE), Some("code=c&state=s"), None).unwrap();
-        let SilentMessage::Callback(callback) = message else { panic!("expected a callback: {message:?}") };
+        let SilentMessage::Callback(callback) = message else {
+            panic!("expected a callback: {message:?}")
+        };
         assert_eq!(callback.outcome, Outcome::Code { code: "c".into() });
         assert_eq!(
-            decode_message(Some(MESSAGE_TYPE), None, Some(ParseError::NoResponse.code())),
+            decode_message(
+                Some(MESSAGE_TYPE),
+                None,
+                Some(ParseError::NoResponse.code())
+            ),
             Ok(SilentMessage::Unparsable("no_response".into()))
         );
     }
 
+    fn check_rejected(
+        kind: Option<&str>,
+        params: Option<&str>,
+        error: Option<&str>,
+        expected: DecodeError,
+    ) {
+        let result = decode_message(kind, params, error);
+        assert_eq!(result, Err(expected), "{kind:?} {params:?} {error:?}");
+    }
+
     #[test]
     fn rejects_everything_else() {
-        let table: &[(Option<&str>, Option<&str>, Option<&str>, DecodeError)] = &[
-            (None, Some("code=c&state=s"), None, DecodeError::Foreign),
-            (Some("oidc-silent-callback "), Some("code=c&state=s"), None, DecodeError::Foreign),
-            (Some("webpackHotUpdate"), None, None, DecodeError::Foreign),
-            (Some(MESSAGE_TYPE), None, None, DecodeError::Malformed),
-            (Some(MESSAGE_TYPE), Some("code=c&state=s"), Some("empty"), DecodeError::Malformed),
-            (Some(MESSAGE_TYPE), None, Some("<script>"), DecodeError::Malformed),
-            (Some(MESSAGE_TYPE), None, Some(""), DecodeError::Malformed),
-            (Some(MESSAGE_TYPE), Some("code=c"), None, DecodeError::Params(ParseError::Missing("state"))),
-            (Some(MESSAGE_TYPE), Some(""), None, DecodeError::Params(ParseError::Empty)),
-        ];
-        for (kind, params, error, expected) in table {
-            assert_eq!(decode_message(*kind, *params, *error).as_ref(), Err(expected), "{kind:?} {params:?} {error:?}");
-        }
+        let ours = Some(MESSAGE_TYPE);
+        let good = Some("code=c&state=s");
+        check_rejected(None, good, None, DecodeError::Foreign);
+        check_rejected(
+            Some("oidc-silent-callback "),
+            good,
+            None,
+            DecodeError::Foreign,
+        );
+        check_rejected(Some("webpackHotUpdate"), None, None, DecodeError::Foreign);
+        check_rejected(ours, None, None, DecodeError::Malformed);
+        check_rejected(ours, good, Some("empty"), DecodeError::Malformed);
+        check_rejected(ours, None, Some("<script>"), DecodeError::Malformed);
+        check_rejected(ours, None, Some(""), DecodeError::Malformed);
+        let missing_state = DecodeError::Params(ParseError::Missing("state"));
+        check_rejected(ours, Some("code=c"), None, missing_state);
+        check_rejected(ours, Some(""), None, DecodeError::Params(ParseError::Empty));
     }
 }

@@ -102,14 +102,23 @@ impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParseError::Empty => f.write_str("the callback URL carries no parameters"),
-            ParseError::TooLong => write!(f, "the callback parameters are longer than {MAX_INPUT_LEN} bytes"),
-            ParseError::TooManyParameters => write!(f, "the callback has more than {MAX_PARAMS} parameters"),
-            ParseError::Malformed => f.write_str("the callback parameters are not valid percent-encoded UTF-8"),
+            ParseError::TooLong => write!(
+                f,
+                "the callback parameters are longer than {MAX_INPUT_LEN} bytes"
+            ),
+            ParseError::TooManyParameters => {
+                write!(f, "the callback has more than {MAX_PARAMS} parameters")
+            }
+            ParseError::Malformed => {
+                f.write_str("the callback parameters are not valid percent-encoded UTF-8")
+            }
             ParseError::NoResponse => f.write_str("the callback carries no authorization response"),
             ParseError::Duplicate(name) => write!(f, "the callback repeats the parameter `{name}`"),
             ParseError::Missing(name) => write!(f, "the callback lacks the parameter `{name}`"),
             ParseError::Invalid(name) => write!(f, "the callback's `{name}` is not well-formed"),
-            ParseError::Conflicting => f.write_str("the callback mixes parameters of different responses"),
+            ParseError::Conflicting => {
+                f.write_str("the callback mixes parameters of different responses")
+            }
         }
     }
 }
@@ -211,7 +220,11 @@ fn build(mut slots: [Option<String>; NAMES.len()]) -> Result<Callback, ParseErro
     let outcome = match (error, code) {
         (Some(_), Some(_)) => return Err(ParseError::Conflicting),
         (Some(_), None) if has_tokens => return Err(ParseError::Conflicting),
-        (Some(error), None) => Outcome::Error { error, description, uri },
+        (Some(error), None) => Outcome::Error {
+            error,
+            description,
+            uri,
+        },
         (None, Some(_)) if has_tokens => return Err(ParseError::Conflicting),
         (None, Some(code)) => Outcome::Code { code },
         (None, None) if has_tokens => {
@@ -219,17 +232,29 @@ fn build(mut slots: [Option<String>; NAMES.len()]) -> Result<Callback, ParseErro
                 return Err(ParseError::Missing("token_type"));
             }
             let expires_in = match expires_in {
-                Some(text) => Some(text.parse().map_err(|_| ParseError::Invalid("expires_in"))?),
+                Some(text) => Some(
+                    text.parse()
+                        .map_err(|_| ParseError::Invalid("expires_in"))?,
+                ),
                 None => None,
             };
-            Outcome::Tokens(Tokens { access_token, id_token, expires_in, scope })
+            Outcome::Tokens(Tokens {
+                access_token,
+                id_token,
+                expires_in,
+                scope,
+            })
         }
         (None, None) => return Err(ParseError::NoResponse),
     };
     if state.is_none() && !matches!(outcome, Outcome::Error { .. }) {
         return Err(ParseError::Missing("state"));
     }
-    Ok(Callback { state, iss, outcome })
+    Ok(Callback {
+        state,
+        iss,
+        outcome,
+    })
 }
 
 /// Percent-decodes a name or value of `application/x-www-form-urlencoded` text (`+` is a space), rejecting
@@ -239,7 +264,9 @@ fn decode(raw: &str) -> Result<Cow<'_, str>, ParseError> {
         return Ok(Cow::Borrowed(raw));
     }
     let spaced = raw.replace('+', " ");
-    let decoded = percent_decode_str(&spaced).decode_utf8().map_err(|_| ParseError::Malformed)?;
+    let decoded = percent_decode_str(&spaced)
+        .decode_utf8()
+        .map_err(|_| ParseError::Malformed)?;
     Ok(Cow::Owned(decoded.into_owned()))
 }
 
@@ -247,7 +274,8 @@ fn decode(raw: &str) -> Result<Cow<'_, str>, ParseError> {
 fn valid_value(index: usize, value: &str) -> bool {
     let vschar = |c: char| (' '..='~').contains(&c);
     let nqschar = |c: char| vschar(c) && c != '"' && c != '\\';
-    let non_empty_all = |allowed: &dyn Fn(char) -> bool| !value.is_empty() && value.chars().all(allowed);
+    let non_empty_all =
+        |allowed: &dyn Fn(char) -> bool| !value.is_empty() && value.chars().all(allowed);
     match index {
         CODE | STATE | ISS | ACCESS_TOKEN | ERROR_URI => non_empty_all(&vschar),
         ERROR => non_empty_all(&nqschar),
@@ -289,7 +317,10 @@ mod tests {
             Ok(code("abc", "xyz", Some("http://localhost:4000"))),
         );
         // Unknown parameters (session_state and the like) are skipped, empty pairs too.
-        check("code=abc&&state=xyz&session_state=s.1&", Ok(code("abc", "xyz", None)));
+        check(
+            "code=abc&&state=xyz&session_state=s.1&",
+            Ok(code("abc", "xyz", None)),
+        );
         // `+` is a space in form encoding, and `%2B` a plus.
         check("code=a%2Bb&state=x+y", Ok(code("a+b", "x y", None)));
     }
@@ -312,10 +343,18 @@ mod tests {
         let expected = Callback {
             state: Some("s".into()),
             iss: None,
-            outcome: Outcome::Tokens(Tokens { access_token: None, id_token: Some("a.b.c".into()), expires_in: None, scope: None }),
+            outcome: Outcome::Tokens(Tokens {
+                access_token: None,
+                id_token: Some("a.b.c".into()),
+                expires_in: None,
+                scope: None,
+            }),
         };
         check("id_token=a.b.c&state=s", Ok(expected));
-        check("access_token=at&token_type=bearer&state=s", Ok(parse_callback("access_token=at&token_type=BEARER&state=s").unwrap()));
+        check(
+            "access_token=at&token_type=bearer&state=s",
+            Ok(parse_callback("access_token=at&token_type=BEARER&state=s").unwrap()),
+        );
     }
 
     #[test]
@@ -323,18 +362,38 @@ mod tests {
         let error = |error: &str, description: Option<&str>, state: Option<&str>| Callback {
             state: state.map(Into::into),
             iss: None,
-            outcome: Outcome::Error { error: error.into(), description: description.map(Into::into), uri: None },
+            outcome: Outcome::Error {
+                error: error.into(),
+                description: description.map(Into::into),
+                uri: None,
+            },
         };
-        check("error=login_required&state=s", Ok(error("login_required", None, Some("s"))));
+        check(
+            "error=login_required&state=s",
+            Ok(error("login_required", None, Some("s"))),
+        );
         check(
             "error=access_denied&error_description=User%20did%20not%20consent&state=s",
-            Ok(error("access_denied", Some("User did not consent"), Some("s"))),
+            Ok(error(
+                "access_denied",
+                Some("User did not consent"),
+                Some("s"),
+            )),
         );
         // Providers may drop state on errors; the caller then cannot match it to a request.
-        check("error=invalid_request", Ok(error("invalid_request", None, None)));
+        check(
+            "error=invalid_request",
+            Ok(error("invalid_request", None, None)),
+        );
         // Localized descriptions pass; controls do not.
-        check("error=x&error_description=D%C3%A9j%C3%A0", Ok(error("x", Some("Déjà"), None)));
-        check("error=x&error_description=a%0Ab", Err(ParseError::Invalid("error_description")));
+        check(
+            "error=x&error_description=D%C3%A9j%C3%A0",
+            Ok(error("x", Some("Déjà"), None)),
+        );
+        check(
+            "error=x&error_description=a%0Ab",
+            Err(ParseError::Invalid("error_description")),
+        );
     }
 
     #[test]
@@ -361,15 +420,33 @@ mod tests {
             ("code=a%00b&state=s", ParseError::Invalid("code")),
             ("code=caf%C3%A9&state=s", ParseError::Invalid("code")),
             ("code=1&state=%0A", ParseError::Invalid("state")),
-            ("access_token=at&token_type=mac&state=s", ParseError::Invalid("token_type")),
-            ("access_token=at&token_type=Bearer&expires_in=-5&state=s", ParseError::Invalid("expires_in")),
-            ("access_token=at&token_type=Bearer&expires_in=%2B5&state=s", ParseError::Invalid("expires_in")),
-            ("access_token=at&token_type=Bearer&expires_in=99999999999&state=s", ParseError::Invalid("expires_in")),
+            (
+                "access_token=at&token_type=mac&state=s",
+                ParseError::Invalid("token_type"),
+            ),
+            (
+                "access_token=at&token_type=Bearer&expires_in=-5&state=s",
+                ParseError::Invalid("expires_in"),
+            ),
+            (
+                "access_token=at&token_type=Bearer&expires_in=%2B5&state=s",
+                ParseError::Invalid("expires_in"),
+            ),
+            (
+                "access_token=at&token_type=Bearer&expires_in=99999999999&state=s",
+                ParseError::Invalid("expires_in"),
+            ),
             ("id_token=a.b%20c&state=s", ParseError::Invalid("id_token")),
             ("error=a%22b", ParseError::Invalid("error")),
             ("error=", ParseError::Invalid("error")),
-            ("code=1&error=login_required&state=s", ParseError::Conflicting),
-            ("error=x&access_token=at&token_type=Bearer", ParseError::Conflicting),
+            (
+                "code=1&error=login_required&state=s",
+                ParseError::Conflicting,
+            ),
+            (
+                "error=x&access_token=at&token_type=Bearer",
+                ParseError::Conflicting,
+            ),
             ("code=1&id_token=a.b.c&state=s", ParseError::Conflicting),
         ];
         for (input, error) in table {
@@ -394,7 +471,9 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), errors.len());
-        assert!(ParseError::Duplicate("state").to_string().contains("`state`"));
+        assert!(ParseError::Duplicate("state")
+            .to_string()
+            .contains("`state`"));
     }
 
     #[test]

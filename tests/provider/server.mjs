@@ -1,0 +1,759 @@
+// Local OpenID provider for the demo (`tools/run`) and the end-to-end tests.
+//
+// One Node process serving, on loopback only:
+//   - a real, certified OpenID provider (panva/oidc-provider) with one public
+//     SPA client and one demo user, offline login/logout/error pages;
+//   - a demo API, GET /api/ping, that accepts the provider's JWT access tokens;
+//   - optional test hooks (TEST_HOOKS=1) to count requests and end sessions.
+//
+// Environment variables and endpoints are described in README.md.
+// stdout carries exactly one machine-readable line, `READY <issuer>`, plus the
+// demo credentials for humans; every log line goes to stderr.
+
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+import Provider, { errors as oidcErrors } from 'oidc-provider';
+import {
+  calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify,
+} from 'jose';
+
+import { createMemoryStore } from './memory-adapter.mjs';
+import * as views from './views.mjs';
+
+// oidc-provider prints its NOTICEs with console.info, i.e. to stdout. stdout is
+// a contract with the tests (the READY line), so send those to stderr too.
+console.info = (...args) => console.error(...args);
+
+const DEMO_USER = {
+  login: 'demo',
+  password: 'demo',
+  sub: 'demo-user-1',
+  claims: {
+    name: 'Demo User',
+    given_name: 'Demo',
+    family_name: 'User',
+    preferred_username: 'demo',
+    email: 'demo@example.com',
+    email_verified: true,
+  },
+};
+
+// The library's default endpoint paths, spelled out so the request counters
+// below and the provider agree on them.
+const ROUTES = {
+  authorization: '/auth',
+  token: '/token',
+  userinfo: '/me',
+  jwks: '/jwks',
+  end_session: '/session/end',
+};
+const DISCOVERY_PATH = '/.well-known/openid-configuration';
+
+// Marks the demo API's own JWKS fetches so they do not show up in the
+// test-hook request counts (tests count what the app fetches).
+const INTERNAL_FETCH_HEADER = 'x-local-provider-internal';
+
+const API_SCOPE = 'read:ping';
+const SESSION_TTL = 24 * 60 * 60; // long, so silent renewals keep working
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function log(message) {
+  process.stderr.write(`[provider] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------
+// Configuration from the environment
+// ---------------------------------------------------------------------------
+
+class ConfigError extends Error {}
+
+/** An unset or empty variable means "use the default". */
+function envOr(env, name, fallback) {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? fallback : value.trim();
+}
+
+function parseInteger(name, raw, { min, max }) {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** "http://localhost:8080/" -> "http://localhost:8080"; rejects paths, queries, fragments. */
+function parseOrigin(raw) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`APP_ORIGINS entry "${raw}" is not a URL`);
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if (!['http:', 'https:'].includes(url.protocol) || !bare) {
+    throw new ConfigError(`APP_ORIGINS entry "${raw}" must be a bare origin like http://localhost:8080`);
+  }
+  return url.origin;
+}
+
+function parseAudience(raw) {
+  // The audience doubles as the RFC 8707 resource indicator: an absolute URI
+  // without a fragment (e.g. urn:... or https://...).
+  try {
+    if (!new URL(raw).href.includes('#')) return raw;
+  } catch { /* fall through */ }
+  throw new ConfigError(`AUDIENCE must be an absolute URI without a fragment, got "${raw}"`);
+}
+
+function readConfig(env) {
+  const idTokenAlg = envOr(env, 'ID_TOKEN_ALG', 'RS256');
+  if (!['RS256', 'ES256'].includes(idTokenAlg)) {
+    throw new ConfigError(`ID_TOKEN_ALG must be RS256 or ES256, got "${idTokenAlg}"`);
+  }
+  const origins = envOr(env, 'APP_ORIGINS', 'http://localhost:8080')
+    .split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin);
+
+  return {
+    port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
+    appOrigins: new Set(origins),
+    clientId: envOr(env, 'CLIENT_ID', 'oidc-renew-demo'),
+    audience: parseAudience(envOr(env, 'AUDIENCE', 'urn:oidc-renew:demo-api')),
+    tokenTtl: parseInteger('TOKEN_TTL', envOr(env, 'TOKEN_TTL', '300'), { min: 1, max: SESSION_TTL }),
+    idTokenAlg,
+    testHooks: env.TEST_HOOKS === '1',
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Signing keys
+// ---------------------------------------------------------------------------
+
+async function privateJwk(algorithm, options) {
+  const { privateKey } = await generateKeyPair(algorithm, { ...options, extractable: true });
+  const jwk = await exportJWK(privateKey);
+  jwk.kid = await calculateJwkThumbprint(jwk); // public members only
+  jwk.use = 'sig';
+  return jwk;
+}
+
+/**
+ * Fresh keys on every start: RSA for access tokens (RS256) and RS256 id tokens,
+ * EC P-256 for ES256 id tokens. The provider publishes the public halves.
+ */
+async function generateSigningKeys() {
+  const keys = await Promise.all([
+    privateJwk('RS256', { modulusLength: 2048 }),
+    privateJwk('ES256'),
+  ]);
+  return { keys };
+}
+
+// ---------------------------------------------------------------------------
+// Provider configuration
+// ---------------------------------------------------------------------------
+
+function clientMetadata(config) {
+  const origins = [...config.appOrigins];
+  return {
+    client_id: config.clientId,
+    client_name: 'oidc-renew demo',
+    application_type: 'web',
+    // Public SPA client: no secret; PKCE (S256) protects the code exchange.
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'implicit'],
+    // `id_token token` is the legacy implicit mode the app still supports.
+    response_types: ['code', 'id_token token'],
+    redirect_uris: origins.flatMap((o) => [`${o}/`, `${o}/callback`, `${o}/silent/`]),
+    post_logout_redirect_uris: origins.map((o) => `${o}/`),
+    id_token_signed_response_alg: config.idTokenAlg,
+  };
+}
+
+async function findAccount(ctx, sub) {
+  if (sub !== DEMO_USER.sub) return undefined;
+  return {
+    accountId: sub,
+    // The library masks these by the granted scopes (profile, email).
+    async claims() {
+      return { sub, ...DEMO_USER.claims };
+    },
+  };
+}
+
+/**
+ * The client is first-party, so consent is never asked: every time an
+ * authenticated request comes in, the grant is (re)filled with everything
+ * requested. This is what lets prompt=none succeed right after login.
+ */
+async function loadFirstPartyGrant(ctx) {
+  const { oidc } = ctx;
+  const { Grant } = oidc.provider;
+  const accountId = oidc.account.accountId;
+  const clientId = oidc.client.clientId;
+
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(clientId);
+  let grant = grantId ? await Grant.find(grantId) : undefined;
+  if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) {
+    grant = new Grant({ accountId, clientId });
+  }
+
+  const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
+  if (oidcScope) grant.addOIDCScope(oidcScope);
+  for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
+    grant.addResourceScope(indicator, resourceServer.scope);
+  }
+  await grant.save();
+  return grant;
+}
+
+/**
+ * Auth0-style `audience` -> RFC 8707 resource indicator. The app sends
+ * `audience=<AUDIENCE>` (or nothing) on /auth; both resolve to AUDIENCE, and
+ * the access token is then a JWT for the demo API.
+ */
+function resourceIndicators(config) {
+  return {
+    enabled: true,
+    async defaultResource(ctx, client, oneOf) {
+      // oneOf: several resources granted and one must be picked at /token;
+      // keep the library's behaviour (reject) -- the app only ever asks for one.
+      if (oneOf) return oneOf;
+      return ctx.oidc.params.audience || config.audience;
+    },
+    // The code exchange at /token does not repeat the resource: use the one
+    // granted at /auth (instead of issuing a token for the userinfo endpoint).
+    async useGrantedResource() {
+      return true;
+    },
+    async getResourceServerInfo(ctx, resourceIndicator) {
+      if (resourceIndicator !== config.audience) {
+        throw new oidcErrors.InvalidTarget(`unknown audience ${resourceIndicator}`);
+      }
+      return {
+        scope: API_SCOPE,
+        audience: config.audience,
+        accessTokenTTL: config.tokenTtl,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+      };
+    },
+  };
+}
+
+async function renderError(ctx, out) {
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', views.PAGE_CSP);
+  ctx.body = views.errorPage({ details: out });
+}
+
+async function logoutSource(ctx, form) {
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', views.PAGE_CSP);
+  ctx.body = views.logoutPage({ form, clientName: ctx.oidc.client?.clientName });
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', views.PAGE_CSP);
+  ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
+}
+
+function providerConfiguration(config, { jwks, adapter }) {
+  return {
+    adapter,
+    jwks,
+    clients: [clientMetadata(config)],
+    routes: ROUTES,
+    findAccount,
+    loadExistingGrant: loadFirstPartyGrant,
+    extraParams: ['audience'],
+
+    responseTypes: ['code', 'id_token token'],
+    pkce: { methods: ['S256'], required: () => true },
+    scopes: ['openid', 'profile', 'email'],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    // Put the profile/email claims in the id_token of the code flow too (the
+    // app reads them there, not from /me).
+    conformIdTokenClaims: false,
+
+    // The browser itself calls /token and /me: allow exactly the app origins.
+    clientBasedCORS(ctx, origin, client) {
+      return client.clientId === config.clientId && config.appOrigins.has(origin);
+    },
+
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+      // Lax (not the library's default None): on plain http Chromium drops
+      // SameSite=None cookies, and app and provider are same-site anyway
+      // (both on localhost), so the session cookie still reaches the hidden
+      // renewal iframe.
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+
+    ttl: {
+      // Number TTLs take precedence over the resource server's accessTokenTTL;
+      // both are TOKEN_TTL.
+      AccessToken: config.tokenTtl,
+      IdToken: config.tokenTtl,
+      AuthorizationCode: 60,
+      Interaction: 60 * 60,
+      Session: SESSION_TTL,
+      Grant: SESSION_TTL,
+    },
+
+    features: {
+      // Its pages accept any user name and password: replaced by ours below.
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      resourceIndicators: resourceIndicators(config),
+    },
+    renderError,
+  };
+}
+
+/**
+ * oidc-provider's client schema rejects implicit-flow clients whose redirect
+ * URIs are http:// (code implicit-force-https) or on localhost (code
+ * implicit-forbid-localhost) -- sound advice for real deployments, but the
+ * demo app runs on http://localhost and must still exercise the legacy
+ * `id_token token` mode. Static clients are validated lazily through
+ * Client.Schema, so this override, installed before the first lookup, waives
+ * exactly those two checks, for our client only, and only while every
+ * registered http:// URI (the only kind that can trip them) is on loopback.
+ * Every other validation still applies.
+ */
+function allowImplicitOnLoopback(provider, clientId) {
+  const { Schema } = provider.Client;
+  const invalidate = Schema.prototype.invalidate;
+  const waived = new Set(['implicit-force-https', 'implicit-forbid-localhost']);
+
+  Schema.prototype.invalidate = function invalidateUnlessLoopbackImplicit(message, code) {
+    const httpUris = [...(this.redirect_uris ?? []), ...(this.post_logout_redirect_uris ?? [])]
+      .map((uri) => new URL(uri))
+      .filter((url) => url.protocol === 'http:');
+    const onLoopback = httpUris.every((url) => LOOPBACK_HOSTNAMES.has(url.hostname));
+    if (waived.has(code) && this.client_id === clientId && onLoopback) return;
+    invalidate.call(this, message, code);
+  };
+}
+
+function logProviderEvents(provider) {
+  const describe = (err) => `${err.error ?? err.name}${err.error_description ? ` (${err.error_description})` : ''}`;
+  provider.on('authorization.error', (ctx, err) => log(`authorize error: ${describe(err)}`));
+  provider.on('grant.error', (ctx, err) => log(`token error: ${describe(err)}`));
+  provider.on('end_session.error', (ctx, err) => log(`end_session error: ${describe(err)}`));
+  provider.on('server_error', (ctx, err) => log(`server error: ${err.stack}`));
+}
+
+async function createProvider(config, issuer, jwks, adapter) {
+  const provider = new Provider(issuer, providerConfiguration(config, { jwks, adapter }));
+  allowImplicitOnLoopback(provider, config.clientId);
+  logProviderEvents(provider);
+
+  // Validate the client now (it is otherwise checked on first use) so a bad
+  // configuration fails at startup with a clear message.
+  try {
+    await provider.Client.find(config.clientId);
+  } catch (err) {
+    throw new ConfigError(`client metadata rejected: ${err.error_description ?? err.message}`);
+  }
+  return provider;
+}
+
+// ---------------------------------------------------------------------------
+// Request counters (TEST_HOOKS)
+// ---------------------------------------------------------------------------
+
+const COUNTED_PATHS = {
+  [ROUTES.authorization]: 'authorize',
+  [ROUTES.token]: 'token',
+  [ROUTES.end_session]: 'end_session',
+  [ROUTES.userinfo]: 'userinfo',
+  [ROUTES.jwks]: 'jwks',
+  [DISCOVERY_PATH]: 'discovery',
+};
+
+function createStats() {
+  let counts;
+  const reset = () => {
+    counts = {
+      authorize: 0, authorize_prompt_none: 0, token: 0, end_session: 0, userinfo: 0, jwks: 0, discovery: 0,
+    };
+  };
+  reset();
+
+  /** Counts real requests to the endpoints; CORS preflights and our own JWKS fetches are not counted. */
+  function count(req, url) {
+    const name = COUNTED_PATHS[url.pathname];
+    if (!name || req.method === 'OPTIONS' || req.headers[INTERNAL_FETCH_HEADER]) return;
+    counts[name] += 1;
+    const prompt = url.searchParams.get('prompt') ?? '';
+    if (name === 'authorize' && prompt.split(' ').includes('none')) counts.authorize_prompt_none += 1;
+  }
+
+  return { count, reset, snapshot: () => ({ ...counts }) };
+}
+
+// ---------------------------------------------------------------------------
+// Small HTTP helpers
+// ---------------------------------------------------------------------------
+
+function send(res, status, body, headers = {}) {
+  res.writeHead(status, { 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+function sendJson(res, status, value, headers = {}) {
+  send(res, status, JSON.stringify(value), { 'Content-Type': 'application/json', ...headers });
+}
+
+function sendHtml(res, status, html) {
+  send(res, status, html, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': views.PAGE_CSP,
+  });
+}
+
+async function readForm(req, limit = 16 * 1024) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new Error('request body too large');
+  }
+  return new URLSearchParams(body);
+}
+
+// ---------------------------------------------------------------------------
+// Interaction pages (login)
+// ---------------------------------------------------------------------------
+
+const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|abort))?$/;
+
+function expiredInteraction(res) {
+  sendHtml(res, 400, views.errorPage({
+    title: 'Sign-in expired',
+    details: {
+      error: 'interaction_not_found',
+      error_description: 'This sign-in attempt expired or was already completed. Start again from the application.',
+    },
+  }));
+}
+
+async function loadInteraction(provider, req, res, uid) {
+  try {
+    const details = await provider.interactionDetails(req, res);
+    return details.uid === uid ? details : undefined;
+  } catch (err) {
+    if (err instanceof oidcErrors.SessionNotFound) return undefined;
+    throw err;
+  }
+}
+
+async function handleInteraction(app, req, res, url) {
+  const match = INTERACTION_PATH.exec(url.pathname);
+  if (!match) return sendHtml(res, 404, views.errorPage({ title: 'Not found', details: {} }));
+  const [, uid, action] = match;
+
+  const details = await loadInteraction(app.provider, req, res, uid);
+  if (!details) return expiredInteraction(res);
+  if (details.prompt.name !== 'login') {
+    // Consent is pre-granted (loadFirstPartyGrant), so login is the only prompt.
+    throw new Error(`unexpected interaction prompt ${details.prompt.name}`);
+  }
+  const client = await app.provider.Client.find(details.params.client_id);
+  const clientName = client?.clientName ?? details.params.client_id;
+
+  if (!action && req.method === 'GET') {
+    return sendHtml(res, 200, views.loginPage({ uid, clientName }));
+  }
+  if (action === 'abort' && req.method === 'GET') {
+    log('login cancelled');
+    return app.provider.interactionFinished(req, res, {
+      error: 'access_denied', error_description: 'End-User cancelled the sign-in',
+    }, { mergeWithLastSubmission: false });
+  }
+  if (action === 'login' && req.method === 'POST') {
+    const form = await readForm(req);
+    const login = form.get('login') ?? '';
+    if (login !== DEMO_USER.login || form.get('password') !== DEMO_USER.password) {
+      log('login failed: wrong credentials');
+      return sendHtml(res, 200, views.loginPage({
+        uid, clientName, login, error: 'Wrong username or password.',
+      }));
+    }
+    log(`login ok: ${DEMO_USER.login}`);
+    return app.provider.interactionFinished(req, res, {
+      login: { accountId: DEMO_USER.sub, amr: ['pwd'] },
+    }, { mergeWithLastSubmission: false });
+  }
+  return send(res, 405, 'Method Not Allowed');
+}
+
+// ---------------------------------------------------------------------------
+// Demo API: GET /api/ping
+// ---------------------------------------------------------------------------
+
+const CLAIM_FAILURES = {
+  aud: 'wrong audience',
+  iss: 'wrong issuer',
+  typ: 'wrong token type',
+  nbf: 'not yet valid',
+  exp: 'expired',
+};
+
+/** Maps a jose verification error to a short, stable reason for the 401 body. */
+function describeVerificationError(err) {
+  switch (err.code) {
+    case 'ERR_JWT_EXPIRED': return 'expired';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED': return 'bad signature';
+    case 'ERR_JWKS_NO_MATCHING_KEY': return 'unknown signing key';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED': return 'algorithm not allowed';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return CLAIM_FAILURES[err.claim] ?? `invalid ${err.claim} claim`;
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID': return 'malformed token';
+    default:
+      log(`api: unexpected verification failure: ${err.message}`);
+      return 'verification failed';
+  }
+}
+
+async function verifyBearer(app, authorization) {
+  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
+  if (!match) return { reason: 'missing bearer token' };
+  try {
+    const { payload } = await jwtVerify(match[1], app.apiJwks, {
+      issuer: app.issuer,
+      audience: app.config.audience,
+      algorithms: ['RS256'],
+      typ: 'at+jwt', // RFC 9068: refuses id_tokens presented as access tokens
+      clockTolerance: 0, // exact expiry, so tests with short TOKEN_TTL are predictable
+    });
+    return { payload };
+  } catch (err) {
+    return { reason: describeVerificationError(err) };
+  }
+}
+
+function apiCorsHeaders(app, origin) {
+  if (!origin || !app.config.appOrigins.has(origin)) return { Vary: 'Origin' };
+  return {
+    Vary: 'Origin',
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Expose-Headers': 'WWW-Authenticate',
+  };
+}
+
+async function handlePing(app, req, res) {
+  const cors = apiCorsHeaders(app, req.headers.origin);
+  if (req.method === 'OPTIONS') {
+    return send(res, 204, undefined, {
+      ...cors,
+      ...(cors['Access-Control-Allow-Origin'] && {
+        'Access-Control-Allow-Methods': 'GET',
+        'Access-Control-Allow-Headers': 'Authorization',
+        'Access-Control-Max-Age': '600',
+      }),
+    });
+  }
+  if (req.method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed' }, { ...cors, Allow: 'GET, OPTIONS' });
+
+  const { payload, reason } = await verifyBearer(app, req.headers.authorization);
+  if (!payload) {
+    // RFC 6750 §3: no error code when the request carried no token at all.
+    const challenge = reason === 'missing bearer token'
+      ? 'Bearer realm="demo-api"'
+      : `Bearer realm="demo-api", error="invalid_token", error_description="${reason}"`;
+    return sendJson(res, 401, { error: 'invalid_token', reason }, { ...cors, 'WWW-Authenticate': challenge });
+  }
+  return sendJson(res, 200, {
+    message: 'pong', sub: payload.sub, scope: payload.scope, exp: payload.exp, aud: payload.aud,
+  }, cors);
+}
+
+// ---------------------------------------------------------------------------
+// Test hooks (TEST_HOOKS=1 only)
+// ---------------------------------------------------------------------------
+
+async function handleTestHook(app, req, res, url) {
+  if (!app.config.testHooks) return sendJson(res, 404, { error: 'not_found' });
+  // Readable from any origin (e.g. a browser-based test runner page).
+  const cors = { 'Access-Control-Allow-Origin': '*' };
+  const route = `${req.method} ${url.pathname}`;
+
+  switch (route) {
+    case 'GET /__test/stats':
+      return sendJson(res, 200, app.stats.snapshot(), cors);
+    case 'POST /__test/reset-stats':
+      app.stats.reset();
+      return sendJson(res, 200, app.stats.snapshot(), cors);
+    case 'POST /__test/end-sessions': {
+      const ended = app.store.destroyAllSessions();
+      log(`test hook: ended ${ended} session(s)`);
+      return sendJson(res, 200, { ended }, cors);
+    }
+    default:
+      if (req.method === 'OPTIONS') {
+        return send(res, 204, undefined, { ...cors, 'Access-Control-Allow-Methods': 'GET, POST' });
+      }
+      return sendJson(res, 404, { error: 'not_found' }, cors);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Request dispatch
+// ---------------------------------------------------------------------------
+
+/** One short stderr line per authorize / token / end_session request (never codes or tokens). */
+function logWhenDone(req, res, url) {
+  const name = COUNTED_PATHS[url.pathname];
+  if (!['authorize', 'token', 'end_session'].includes(name) || req.method === 'OPTIONS') return;
+  const q = url.searchParams;
+  const detail = name === 'authorize'
+    ? ` response_type=${q.get('response_type') ?? '-'} prompt=${q.get('prompt') ?? '-'} redirect_uri=${q.get('redirect_uri') ?? '-'}`
+    : '';
+  res.once('finish', () => log(`${req.method} ${url.pathname}${detail} -> ${res.statusCode}`));
+}
+
+function createRequestHandler(app) {
+  const providerCallback = app.provider.callback();
+
+  async function route(req, res, url) {
+    const path = url.pathname;
+    if (path.startsWith('/__test/')) return handleTestHook(app, req, res, url);
+    if (path === '/api/ping') return handlePing(app, req, res);
+    if (path.startsWith('/interaction/')) return handleInteraction(app, req, res, url);
+    return providerCallback(req, res);
+  }
+
+  return (req, res) => {
+    let url;
+    try {
+      url = new URL(req.url, app.issuer);
+    } catch {
+      return send(res, 400, 'Bad Request');
+    }
+    app.stats.count(req, url);
+    logWhenDone(req, res, url);
+    route(req, res, url).catch((err) => {
+      log(`error handling ${req.method} ${url.pathname}: ${err.stack}`);
+      if (res.headersSent) res.destroy();
+      else sendHtml(res, 500, views.errorPage({ details: { error: 'server_error' } }));
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Listening on loopback (127.0.0.1 and ::1, same port)
+// ---------------------------------------------------------------------------
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeServer(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Chromium resolves `localhost` to both ::1 and 127.0.0.1, so both must answer.
+ * With PORT=0 the kernel picks a free IPv4 port, which may be taken on ::1 by
+ * someone else: then try again with a new port.
+ */
+async function listenOnLoopback(requestedPort, onRequest) {
+  const attempts = requestedPort === 0 ? 5 : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    const v4 = await listen(createServer(onRequest), requestedPort, '127.0.0.1');
+    const { port } = v4.address();
+    try {
+      const v6 = await listen(createServer(onRequest), port, '::1');
+      return { servers: [v4, v6], port };
+    } catch (err) {
+      await closeServer(v4);
+      if (err.code === 'EADDRNOTAVAIL') {
+        throw new Error(`cannot listen on [::1]:${port}: IPv6 loopback unavailable (${err.message})`);
+      }
+      if (err.code !== 'EADDRINUSE' || attempt >= attempts) throw err;
+      log(`port ${port} is taken on ::1, retrying with another port`);
+    }
+  }
+}
+
+function exitOnSignals(servers) {
+  let closing = false;
+  const shutdown = async (signal) => {
+    if (closing) return;
+    closing = true;
+    log(`${signal}: shutting down`);
+    setTimeout(() => process.exit(0), 2000).unref(); // never hang on exit
+    await Promise.all(servers.map(closeServer));
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+// ---------------------------------------------------------------------------
+// Startup
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const config = readConfig(process.env);
+  const keys = generateSigningKeys(); // in parallel with binding
+
+  // Bind first: with PORT=0 the issuer (which contains the port) is known only
+  // afterwards. Requests arriving before the provider exists get a 503.
+  let handler = (req, res) => send(res, 503, 'starting');
+  const { servers, port } = await listenOnLoopback(config.port, (req, res) => handler(req, res));
+  exitOnSignals(servers);
+
+  const issuer = `http://localhost:${port}`;
+  const store = createMemoryStore();
+  const provider = await createProvider(config, issuer, await keys, store.MemoryAdapter);
+  const app = {
+    config,
+    issuer,
+    provider,
+    store,
+    stats: createStats(),
+    apiJwks: createRemoteJWKSet(new URL(provider.urlFor('jwks')), {
+      headers: { [INTERNAL_FETCH_HEADER]: '1' },
+    }),
+  };
+  handler = createRequestHandler(app);
+
+  log(`issuer ${issuer}, client ${config.clientId}, app origins ${[...config.appOrigins].join(' ')}, `
+    + `audience ${config.audience}, token ttl ${config.tokenTtl}s, id_token ${config.idTokenAlg}, `
+    + `test hooks ${config.testHooks ? 'on' : 'off'}`);
+  process.stdout.write(`READY ${issuer}\n`);
+  process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);
+}
+
+function describeFatal(err) {
+  if (err.code === 'EADDRINUSE') {
+    return `${err.message} (another provider running? PORT=0 picks a free port)`;
+  }
+  // Configuration and system errors explain themselves; anything else is a bug.
+  return err instanceof ConfigError || err.code ? err.message : (err.stack ?? String(err));
+}
+
+main().catch((err) => {
+  process.stderr.write(`[provider] fatal: ${describeFatal(err)}\n`);
+  process.exit(1);
+});
