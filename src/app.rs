@@ -1,5 +1,6 @@
 //! The root component: loads `config.json`, then routes.
 
+use crate::auth::{use_auth, AuthProvider};
 use crate::config::Config;
 use crate::pages::{ApiPage, CallbackPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage};
 use gloo::net::http::Request;
@@ -48,10 +49,12 @@ pub fn app() -> Html {
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
         ConfigState::Ready(config) => html! {
             <ContextProvider<Rc<Config>> context={config.clone()}>
-                <BrowserRouter>
-                    <Nav />
-                    <Switch<Route> render={switch} />
-                </BrowserRouter>
+                <AuthProvider config={config.clone()}>
+                    <BrowserRouter>
+                        <Nav />
+                        <Switch<Route> render={switch} />
+                    </BrowserRouter>
+                </AuthProvider>
             </ContextProvider<Rc<Config>>>
         },
     }
@@ -98,6 +101,31 @@ pub fn nav() -> Html {
             <Link<Route> to={Route::Home}>{ "Home" }</Link<Route>>
             <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
             <Link<Route> to={Route::Api}>{ "API" }</Link<Route>>
+            <span class="spacer"></span>
+            <AuthButton />
         </nav>
+    }
+}
+
+/// Log in or log out, by state; shown in the nav bar.
+#[function_component(AuthButton)]
+pub fn auth_button() -> Html {
+    let auth = use_auth();
+    if let Some(session) = auth.session() {
+        let who = session
+            .claims
+            .name
+            .clone()
+            .unwrap_or_else(|| session.claims.sub.clone());
+        let logout = Callback::from(move |_| auth.logout());
+        html! {
+            <>
+                <span id="user-name" class="user">{ who }</span>
+                <button id="logout" onclick={logout}>{ "Log out" }</button>
+            </>
+        }
+    } else {
+        let login = Callback::from(move |_| auth.login("/"));
+        html! { <button id="login" onclick={login}>{ "Log in" }</button> }
     }
 }

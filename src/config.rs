@@ -4,6 +4,7 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form it
 //! expects.
 
+use crate::auth::protocol::urls::{check_endpoint, UrlProblem};
 use serde::Deserialize;
 
 /// Where the session is kept.
@@ -196,31 +197,15 @@ impl Config {
     }
 }
 
-/// An `https` URL, or `http` on the loopback host (the local provider); no fragment.
+/// An `https` URL, or `http` on the loopback host (the local provider); no fragment: the rule every
+/// provider endpoint follows too.
 fn check_url(url: &str) -> Result<(), &'static str> {
-    let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        return Err("must be an https URL (http only on localhost)");
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    if host.is_empty()
-        || url.contains(['#', ' ', '\\'])
-        || url.chars().any(char::is_control)
-        || authority.contains('@')
-    {
-        return Err("must be a plain URL with a host and no fragment or credentials");
-    }
-    if !secure && !matches!(host, "localhost" | "127.0.0.1" | "::1") {
-        return Err("must use https (http is allowed only on localhost)");
-    }
-    Ok(())
+    check_endpoint(url).map_err(|problem| match problem {
+        UrlProblem::NotAUrl => {
+            "must be an https URL with a host (http only on localhost), no fragment, no credentials"
+        }
+        UrlProblem::InsecureHttp => "must use https (http is allowed only on localhost)",
+    })
 }
 
 fn is_path(path: &str) -> bool {

@@ -6,6 +6,7 @@
 //! shared with the silent page.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod pages;
 

@@ -212,7 +212,7 @@ fn build(mut slots: [Option<String>; NAMES.len()]) -> Result<Callback, ParseErro
     let error = take(ERROR);
     let token_type = take(TOKEN_TYPE);
     let expires_in = take(EXPIRES_IN);
-    let scope = take(SCOPE);
+    let scope = take(SCOPE).filter(|scope| !scope.is_empty());
     let description = take(ERROR_DESCRIPTION);
     let uri = take(ERROR_URI);
 
@@ -279,7 +279,8 @@ fn valid_value(index: usize, value: &str) -> bool {
     match index {
         CODE | STATE | ISS | ACCESS_TOKEN | ERROR_URI => non_empty_all(&vschar),
         ERROR => non_empty_all(&nqschar),
-        SCOPE => non_empty_all(&nqschar),
+        // Some providers send `scope=` when the token carries no scope: read as absent.
+        SCOPE => value.chars().all(nqschar),
         // Only bearer tokens are used by this client.
         TOKEN_TYPE => value.eq_ignore_ascii_case("bearer"),
         EXPIRES_IN => non_empty_all(&|c| c.is_ascii_digit()),
@@ -350,7 +351,9 @@ mod tests {
                 scope: None,
             }),
         };
-        check("id_token=a.b.c&state=s", Ok(expected));
+        check("id_token=a.b.c&state=s", Ok(expected.clone()));
+        // An empty scope (a token without scope) reads as no scope.
+        check("id_token=a.b.c&state=s&scope=", Ok(expected));
         check(
             "access_token=at&token_type=bearer&state=s",
             Ok(parse_callback("access_token=at&token_type=BEARER&state=s").unwrap()),

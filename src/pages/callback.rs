@@ -1,88 +1,48 @@
-use silent_callback::{parse_callback, select_params, Callback, Outcome, ParseError};
+use crate::app::Route;
+use crate::auth::protocol::state::{AuthEvent, AuthFailure};
+use crate::auth::use_auth;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
-/// The sign-in callback route: the provider redirects here with the authorization response.
+/// The sign-in callback route: completes the sign-in the provider redirected back with, then returns to
+/// the page the user started from.
 #[function_component(CallbackPage)]
 pub fn callback_page() -> Html {
-    // Read once, on the first render: the URL is stripped right after.
-    let result = use_memo((), |_| take_callback_from_url());
+    let auth = use_auth();
+    let navigator = use_navigator();
+    let failed = use_state(|| None::<AuthFailure>);
+    {
+        let (auth, failed) = (auth.clone(), failed.clone());
+        use_effect_with((), move |_| {
+            auth.dispatch(AuthEvent::LoginStarted);
+            wasm_bindgen_futures::spawn_local(async move {
+                match auth.client().complete_login().await {
+                    Ok((session, return_to)) => {
+                        auth.dispatch(AuthEvent::SignedIn(session));
+                        let route =
+                            Route::recognize(return_to.split(['?', '#']).next().unwrap_or("/"));
+                        if let Some(navigator) = navigator {
+                            navigator.replace(&route.unwrap_or(Route::Home));
+                        }
+                    }
+                    Err(failure) => {
+                        failed.set(Some(failure.clone()));
+                        auth.dispatch(AuthEvent::Failed(failure));
+                    }
+                }
+            });
+        });
+    }
     html! {
         <main data-page="callback">
             <h1>{ "Signing in" }</h1>
-            <p id="callback-result">{ describe_callback(&result) }</p>
-        </main>
-    }
-}
-
-/// Reads the authorization response from the current URL and removes it from the address bar and history:
-/// codes and tokens must not stay in URLs.
-fn take_callback_from_url() -> Result<Callback, ParseError> {
-    let window = gloo::utils::window();
-    let location = window.location();
-    let hash = location.hash().unwrap_or_default();
-    let search = location.search().unwrap_or_default();
-    let result = parse_callback(select_params(&hash, &search));
-    if let (Ok(path), Ok(history)) = (location.pathname(), window.history()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
-    }
-    result
-}
-
-/// One line for people about a callback; never shows codes or tokens.
-pub fn describe_callback(result: &Result<Callback, ParseError>) -> String {
-    match result {
-        Ok(Callback {
-            outcome: Outcome::Code { .. },
-            ..
-        }) => "The provider answered with an authorization code.".into(),
-        Ok(Callback {
-            outcome: Outcome::Tokens(_),
-            ..
-        }) => "The provider answered with tokens (implicit flow).".into(),
-        Ok(Callback {
-            outcome: Outcome::Error {
-                error, description, ..
-            },
-            ..
-        }) => match description {
-            Some(description) => {
-                format!("The provider refused the sign-in: {error} ({description}).")
+            if let Some(failure) = &*failed {
+                <p id="callback-error" role="alert">{ &failure.message }</p>
+                <details><summary>{ "Details" }</summary><code id="callback-detail">{ &failure.detail }</code></details>
+                <p><Link<Route> to={Route::Home}>{ "Back to the home page" }</Link<Route>></p>
+            } else {
+                <p aria-busy="true">{ "Completing your sign-in…" }</p>
             }
-            None => format!("The provider refused the sign-in: {error}."),
-        },
-        Err(error) => format!("This is not a sign-in response: {error}."),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn describes_without_secrets() {
-        let code = describe_callback(&parse_callback("code=SECRET&state=s"));
-        assert!(
-            code.contains("authorization code") && !code.contains("SECRET"),
-            "{code}"
-        );
-        let tokens = describe_callback(&parse_callback(
-            "access_token=SECRET&token_type=Bearer&state=s",
-        ));
-        assert!(
-            tokens.contains("implicit") && !tokens.contains("SECRET"),
-            "{tokens}"
-        );
-        let error = describe_callback(&parse_callback(
-            "error=login_required&error_description=Sign+in",
-        ));
-        assert_eq!(
-            error,
-            "The provider refused the sign-in: login_required (Sign in)."
-        );
-        let garbage = describe_callback(&parse_callback(""));
-        assert!(
-            garbage.starts_with("This is not a sign-in response"),
-            "{garbage}"
-        );
+        </main>
     }
 }

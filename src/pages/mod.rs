@@ -8,7 +8,7 @@ mod not_found;
 mod profile;
 
 pub use api::ApiPage;
-pub use callback::{describe_callback, CallbackPage};
+pub use callback::CallbackPage;
 pub use config_error::{ConfigErrorPage, ConfigErrorProps};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;

@@ -2,6 +2,8 @@
 
 use crate::common::{find, mount_point, settle};
 use oidc_renew::app::{Nav, Route};
+use oidc_renew::auth::AuthProvider;
+use oidc_renew::config::Config;
 use oidc_renew::pages::{ConfigErrorPage, ConfigErrorProps, NotFoundPage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -10,7 +12,15 @@ use yew_router::prelude::*;
 
 #[function_component(RoutedNotFound)]
 fn routed_not_found() -> Html {
-    html! { <BrowserRouter><Nav /><NotFoundPage /></BrowserRouter> }
+    let config = std::rc::Rc::new(
+        Config::from_json(r#"{"issuer": "https://id.example.com", "client_id": "browser-tests"}"#)
+            .unwrap(),
+    );
+    html! {
+        <AuthProvider {config}>
+            <BrowserRouter><Nav /><NotFoundPage /></BrowserRouter>
+        </AuthProvider>
+    }
 }
 
 #[wasm_bindgen_test]

@@ -3,5 +3,9 @@
 
 mod common;
 mod components;
+mod crypto;
+mod http;
+mod navigation;
+mod storage;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

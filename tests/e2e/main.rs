@@ -14,4 +14,5 @@
 #[allow(dead_code)]
 mod fixtures;
 
+mod auth;
 mod smoke;

@@ -1,0 +1,27 @@
+//! Thin browser glue for sign-in: one concern a file, no protocol decisions.
+//!
+//! Everything here takes and returns plain Rust values (bytes, strings, numbers), so the pure protocol
+//! module never sees a browser type and this module never sees a protocol type:
+//!
+//! - [`random`]: `crypto.getRandomValues` (state, nonce, PKCE verifier).
+//! - [`crypto`]: WebCrypto SHA-256 and JWS signature verification (RS256, ES256).
+//! - [`clock`]: the wall clock (`Date.now()`).
+//! - [`storage`]: namespaced `localStorage` / `sessionStorage` / in-memory key-value store.
+//! - [`http`]: `fetch` with a bounded response body.
+//! - [`navigation`]: reading, stripping and leaving the page's URL.
+//! - [`error`]: [`BrowserError`], the error of every fallible call here except `fetch` ([`http::HttpError`]).
+//!
+//! Implementation notes: no call here panics on a browser failure (missing `window`, insecure context,
+//! disabled storage, a throwing API); each returns a typed error or, where the signature has no room for
+//! one, a documented fallback. Values read from storage and from the network are returned as they are,
+//! unchecked: deciding whether they make sense is the protocol layer's job. Nothing here logs a token.
+
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod navigation;
+pub mod random;
+pub mod storage;
+
+pub use error::BrowserError;

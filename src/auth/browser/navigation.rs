@@ -1,0 +1,69 @@
+//! The page's URL: reading it, removing a callback from it, and leaving for the provider.
+//!
+//! The readers cannot fail in a browser page; outside one they return the documented fallback rather
+//! than an error, since there is no page to come back to anyway.
+
+use super::error::{js_error, window, BrowserError};
+use wasm_bindgen::JsValue;
+
+fn location() -> Option<web_sys::Location> {
+    web_sys::window().map(|window| window.location())
+}
+
+/// Path, query and fragment of the current URL (`/profile?tab=1#top`), to return to after signing in.
+/// `"/"` when unreadable.
+pub fn current_path() -> String {
+    location()
+        .and_then(|location| {
+            Some(format!(
+                "{}{}{}",
+                location.pathname().ok()?,
+                location.search().ok()?,
+                location.hash().ok()?
+            ))
+        })
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// The page's origin (`https://app.example`), to build redirect URIs. Empty when unreadable.
+pub fn origin() -> String {
+    location()
+        .and_then(|location| location.origin().ok())
+        .unwrap_or_default()
+}
+
+/// `(location.hash, location.search)`, each with its leading `#` / `?` when not empty, as
+/// `silent_callback::select_params` takes them. Empty strings when unreadable.
+pub fn location_params() -> (String, String) {
+    location()
+        .map(|location| {
+            (
+                location.hash().unwrap_or_default(),
+                location.search().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Top-level navigation to `url` (the provider's authorize or logout endpoint). The page unloads after
+/// the current task.
+///
+/// Errors: [`BrowserError::NoWindow`]; [`BrowserError::Js`] when the browser refuses the URL.
+pub fn assign(url: &str) -> Result<(), BrowserError> {
+    window()?.location().assign(url).map_err(js_error)
+}
+
+/// Replaces the current history entry's URL with the bare pathname (`history.replaceState`), so the code,
+/// state or tokens of a callback leave the address bar, the history and later `Referer`s. The entry's
+/// state is kept (the router may store its own there); no navigation or `popstate` happens.
+///
+/// Errors: [`BrowserError::NoWindow`]; [`BrowserError::Js`] when the browser throws.
+pub fn strip_url_to_path() -> Result<(), BrowserError> {
+    let window = window()?;
+    let path = window.location().pathname().map_err(js_error)?;
+    let history = window.history().map_err(js_error)?;
+    let state = history.state().unwrap_or(JsValue::NULL);
+    history
+        .replace_state_with_url(&state, "", Some(&path))
+        .map_err(js_error)
+}

@@ -1,0 +1,356 @@
+//! The signed-in session: the tokens, their lifetime and the validated claims, and its stored form.
+//!
+//! A stored session is read on every page load from storage that other code, other versions of
+//! this app, or a crash mid-write may have touched; reading it checks its shape and its times, and
+//! any failure means "signed out" — never a panic or a blank page.
+
+use super::id_token::IdClaims;
+use serde::{Deserialize, Serialize};
+use serde_json::error::Category;
+use std::fmt;
+
+/// Longest session lifetime kept, in milliseconds (24 hours). Longer `expires_in` values are
+/// clamped, and stored sessions claiming more are refused: no provider issues such browser tokens,
+/// and a huge value would keep a stolen copy alive.
+pub const MAX_SESSION_LIFETIME_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// How far in the future a stored session's issue time may lie (clock corrections), in ms.
+pub const ISSUED_AT_LEEWAY_MS: u64 = 60 * 1000;
+
+/// Largest stored session accepted: two tokens and some claims.
+pub const MAX_STORED_SESSION_LEN: usize = 64 * 1024;
+
+/// A signed-in session. Times in milliseconds since the Unix epoch.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The bearer token for API calls.
+    pub access_token: String,
+    /// The id_token (kept as the logout `id_token_hint`).
+    pub id_token: String,
+    /// When the access token expires.
+    pub expires_at_ms: u64,
+    /// When the session was created (sign-in or last renewal).
+    pub issued_at_ms: u64,
+    /// The granted scope, when the provider stated it.
+    pub scope: Option<String>,
+    /// The validated id_token claims.
+    pub claims: IdClaims,
+}
+
+/// Why a stored session cannot be used. Every variant means: signed out (and a console warning).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredSessionError {
+    /// Longer than [`MAX_STORED_SESSION_LEN`].
+    TooLarge,
+    /// Not JSON.
+    Corrupted,
+    /// The JSON ends early: a half-written value.
+    Truncated,
+    /// A member is absent or of the wrong type (also negative or fractional times); holds the
+    /// parser's description.
+    WrongShape(String),
+    /// A token or the subject is empty; names it.
+    EmptyField(&'static str),
+    /// `expires_at_ms` lies before `issued_at_ms`.
+    EndsBeforeIssued,
+    /// `expires_at_ms` lies more than [`MAX_SESSION_LIFETIME_MS`] after `issued_at_ms`.
+    LifetimeTooLong,
+    /// `issued_at_ms` lies in the future, beyond [`ISSUED_AT_LEEWAY_MS`].
+    IssuedInFuture,
+}
+
+impl fmt::Display for StoredSessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoredSessionError::TooLarge => "the stored session is too large: sign in again",
+            StoredSessionError::Corrupted => "the stored session is not readable: sign in again",
+            StoredSessionError::Truncated => "the stored session is incomplete: sign in again",
+            StoredSessionError::WrongShape(_) => {
+                "the stored session has an unexpected form: sign in again"
+            }
+            StoredSessionError::EmptyField(_) => "the stored session lacks a token: sign in again",
+            StoredSessionError::EndsBeforeIssued | StoredSessionError::LifetimeTooLong => {
+                "the stored session has impossible times: sign in again"
+            }
+            StoredSessionError::IssuedInFuture => {
+                "the stored session starts in the future (has the clock changed?): sign in again"
+            }
+        })
+    }
+}
+
+impl std::error::Error for StoredSessionError {}
+
+impl Session {
+    /// A session created at `now_ms` from validated tokens. The lifetime is `expires_in_secs`, or
+    /// without it the id_token's `exp`; either is clamped to [`MAX_SESSION_LIFETIME_MS`].
+    pub fn new(
+        access_token: String,
+        id_token: String,
+        expires_in_secs: Option<u64>,
+        scope: Option<String>,
+        claims: IdClaims,
+        now_ms: u64,
+    ) -> Session {
+        let lifetime_ms = match expires_in_secs {
+            Some(secs) => secs.saturating_mul(1000),
+            None => u64::try_from(claims.exp)
+                .unwrap_or(0)
+                .saturating_mul(1000)
+                .saturating_sub(now_ms),
+        };
+        Session {
+            access_token,
+            id_token,
+            expires_at_ms: now_ms.saturating_add(lifetime_ms.min(MAX_SESSION_LIFETIME_MS)),
+            issued_at_ms: now_ms,
+            scope,
+            claims,
+        }
+    }
+
+    /// Whether the access token has expired at `now_ms`.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        now_ms >= self.expires_at_ms
+    }
+
+    /// Milliseconds left until expiry at `now_ms`; 0 once expired.
+    pub fn expires_in_ms(&self, now_ms: u64) -> u64 {
+        self.expires_at_ms.saturating_sub(now_ms)
+    }
+
+    /// The user's stable id (`sub`).
+    pub fn subject(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// The stored form: JSON.
+    pub fn to_stored(&self) -> String {
+        // Strings, integers and options cannot fail to serialize; the fallback only keeps this
+        // panic-free, and an empty value reads back as `Truncated`.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a stored session at `now_ms`, checking its shape and times. An expired session is
+    /// returned as it is: the caller decides between renewal and sign-out.
+    pub fn from_stored(text: &str, now_ms: u64) -> Result<Session, StoredSessionError> {
+        if text.len() > MAX_STORED_SESSION_LEN {
+            return Err(StoredSessionError::TooLarge);
+        }
+        let session: Session =
+            serde_json::from_str(text).map_err(|error| match error.classify() {
+                Category::Eof => StoredSessionError::Truncated,
+                Category::Data => StoredSessionError::WrongShape(error.to_string()),
+                Category::Syntax | Category::Io => StoredSessionError::Corrupted,
+            })?;
+        for (name, value) in [
+            ("access_token", &session.access_token),
+            ("id_token", &session.id_token),
+            ("claims.sub", &session.claims.sub),
+        ] {
+            if value.is_empty() {
+                return Err(StoredSessionError::EmptyField(name));
+            }
+        }
+        if session.expires_at_ms < session.issued_at_ms {
+            return Err(StoredSessionError::EndsBeforeIssued);
+        }
+        if session.expires_at_ms - session.issued_at_ms > MAX_SESSION_LIFETIME_MS {
+            return Err(StoredSessionError::LifetimeTooLong);
+        }
+        if session.issued_at_ms > now_ms.saturating_add(ISSUED_AT_LEEWAY_MS) {
+            return Err(StoredSessionError::IssuedInFuture);
+        }
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::protocol::test_support;
+    use serde_json::{json, Value};
+
+    const NOW_MS: u64 = 1_700_000_000_000;
+    const NOW_SECS: i64 = 1_700_000_000;
+
+    fn session() -> Session {
+        Session::new(
+            "at".into(),
+            "a.b.c".into(),
+            Some(300),
+            Some("openid profile".into()),
+            test_support::claims(NOW_SECS),
+            NOW_MS,
+        )
+    }
+
+    fn stored_with(path: &[&str], value: Value) -> String {
+        let mut stored: Value = serde_json::from_str(&session().to_stored()).unwrap();
+        let mut slot = &mut stored;
+        for name in path {
+            slot = &mut slot[*name];
+        }
+        *slot = value;
+        stored.to_string()
+    }
+
+    #[test]
+    fn lifetime() {
+        let check = |expires_in: Option<u64>, exp: i64, expected_lifetime_ms: u64| {
+            let mut claims = test_support::claims(NOW_SECS);
+            claims.exp = exp;
+            let session = Session::new(
+                "at".into(),
+                "a.b.c".into(),
+                expires_in,
+                None,
+                claims,
+                NOW_MS,
+            );
+            assert_eq!(session.issued_at_ms, NOW_MS);
+            assert_eq!(
+                session.expires_at_ms - NOW_MS,
+                expected_lifetime_ms,
+                "{expires_in:?} {exp}"
+            );
+        };
+        check(Some(300), NOW_SECS + 60, 300_000);
+        // Without expires_in: the id_token's exp.
+        check(None, NOW_SECS + 120, 120_000);
+        check(None, NOW_SECS - 5, 0);
+        check(None, -1, 0);
+        // Absurd lifetimes are clamped to a day.
+        check(Some(10 * 24 * 3600), NOW_SECS, MAX_SESSION_LIFETIME_MS);
+        check(Some(u64::MAX), NOW_SECS, MAX_SESSION_LIFETIME_MS);
+        check(None, i64::MAX, MAX_SESSION_LIFETIME_MS);
+    }
+
+    #[test]
+    fn expiry() {
+        let session = session();
+        let check = |now_ms: u64, expired: bool, left_ms: u64| {
+            assert_eq!(session.is_expired(now_ms), expired, "{now_ms}");
+            assert_eq!(session.expires_in_ms(now_ms), left_ms, "{now_ms}");
+        };
+        check(NOW_MS, false, 300_000);
+        check(NOW_MS + 299_999, false, 1);
+        check(NOW_MS + 300_000, true, 0);
+        check(u64::MAX, true, 0);
+        check(0, false, NOW_MS + 300_000);
+        assert_eq!(session.subject(), "demo");
+    }
+
+    fn check(text: &str, now_ms: u64, expected: Result<Session, StoredSessionError>) {
+        assert_eq!(Session::from_stored(text, now_ms), expected, "{text}");
+    }
+
+    #[test]
+    fn stored_round_trip() {
+        check(&session().to_stored(), NOW_MS, Ok(session()));
+        // Expired sessions come back as they are; the caller decides.
+        check(&session().to_stored(), NOW_MS + 3_600_000, Ok(session()));
+        // A little clock skew backwards is fine.
+        check(
+            &session().to_stored(),
+            NOW_MS - ISSUED_AT_LEEWAY_MS,
+            Ok(session()),
+        );
+    }
+
+    #[test]
+    fn stored_table() {
+        let full = session().to_stored();
+        let table: Vec<(String, StoredSessionError)> = vec![
+            ("".into(), StoredSessionError::Truncated),
+            (
+                r#"{"access_token":"x""#.into(),
+                StoredSessionError::Truncated,
+            ),
+            (full[..full.len() - 1].into(), StoredSessionError::Truncated),
+            ("garbage".into(), StoredSessionError::Corrupted),
+            ("{access_token: x}".into(), StoredSessionError::Corrupted),
+            (format!("{full}x"), StoredSessionError::Corrupted),
+            (
+                "x".repeat(MAX_STORED_SESSION_LEN + 1),
+                StoredSessionError::TooLarge,
+            ),
+            (
+                stored_with(&["access_token"], json!("")),
+                StoredSessionError::EmptyField("access_token"),
+            ),
+            (
+                stored_with(&["id_token"], json!("")),
+                StoredSessionError::EmptyField("id_token"),
+            ),
+            (
+                stored_with(&["claims", "sub"], json!("")),
+                StoredSessionError::EmptyField("claims.sub"),
+            ),
+            (
+                stored_with(&["expires_at_ms"], json!(NOW_MS - 1)),
+                StoredSessionError::EndsBeforeIssued,
+            ),
+            (
+                stored_with(&["expires_at_ms"], json!(0)),
+                StoredSessionError::EndsBeforeIssued,
+            ),
+            (
+                stored_with(
+                    &["expires_at_ms"],
+                    json!(NOW_MS + MAX_SESSION_LIFETIME_MS + 1),
+                ),
+                StoredSessionError::LifetimeTooLong,
+            ),
+            (
+                stored_with(&["expires_at_ms"], json!(u64::MAX)),
+                StoredSessionError::LifetimeTooLong,
+            ),
+        ];
+        for (text, expected) in table {
+            check(&text, NOW_MS, Err(expected));
+        }
+        check(
+            &session().to_stored(),
+            NOW_MS - ISSUED_AT_LEEWAY_MS - 1,
+            Err(StoredSessionError::IssuedInFuture),
+        );
+    }
+
+    #[test]
+    fn stored_wrong_types() {
+        let table = [
+            "[]".to_owned(),
+            "{}".to_owned(),
+            "null".to_owned(),
+            "42".to_owned(),
+            r#"{"access_token":"x"}"#.to_owned(),
+            stored_with(&["access_token"], json!(1)),
+            stored_with(&["expires_at_ms"], json!(-5)),
+            stored_with(&["expires_at_ms"], json!("1700000300000")),
+            stored_with(&["expires_at_ms"], json!(1.5)),
+            stored_with(&["issued_at_ms"], json!(null)),
+            stored_with(&["claims"], json!("x")),
+            stored_with(&["claims", "exp"], json!("soon")),
+            stored_with(&["claims", "aud"], json!(7)),
+        ];
+        for text in table {
+            let result = Session::from_stored(&text, NOW_MS);
+            assert!(
+                matches!(result, Err(StoredSessionError::WrongShape(_))),
+                "{text}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        for error in [
+            StoredSessionError::Truncated,
+            StoredSessionError::WrongShape("x".into()),
+            StoredSessionError::LifetimeTooLong,
+        ] {
+            assert!(error.to_string().ends_with("sign in again"), "{error}");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Sign-in, session and sign-out, as a new user would do them: through the app's buttons and the
+//! provider's login form.
+
+use serde_json::{json, Value};
+
+use crate::fixtures::{http, Harness};
+
+const DEMO_NAME: &str = "Demo User";
+const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
+
+/// Fills the provider's login form (the browser must be on it, or on its way) and submits it.
+async fn sign_in_at_provider(h: &Harness) {
+    let issuer = h.provider.issuer().to_owned();
+    h.browser
+        .wait_for_url("the provider's login page", |url| url.starts_with(&issuer))
+        .await;
+    h.browser.fill("input#login", "demo").await;
+    h.browser.fill("input#password", "demo").await;
+    h.browser.click("button[type=submit]").await;
+}
+
+/// Presses the app's "Log in" button and signs in at the provider; returns when the app is signed in.
+async fn log_in(h: &Harness) {
+    h.open("/").await;
+    h.browser.click("button#login").await;
+    sign_in_at_provider(h).await;
+    wait_signed_in(h).await;
+}
+
+async fn wait_signed_in(h: &Harness) {
+    let found = h
+        .browser
+        .wait_for("#auth-status.signed-in, #callback-error")
+        .await;
+    let text = found.text().await.unwrap();
+    let detail = match h.browser.find_all("#callback-detail").await.first() {
+        Some(detail) => detail
+            .prop("textContent")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    assert!(text.contains(DEMO_NAME), "not signed in: {text} {detail}");
+}
+
+async fn text_of(h: &Harness, css: &str) -> String {
+    h.browser.wait_for(css).await.text().await.unwrap()
+}
+
+/// Asks the provider, from a hidden iframe at the app's origin, whether the browser still has a provider
+/// session (`prompt=none`): resolves with the silent page's `params`.
+async fn silent_probe(h: &Harness) -> String {
+    let discovery = http::get_json(&h.provider.url("/.well-known/openid-configuration")).await;
+    let mut authorize =
+        url::Url::parse(discovery["authorization_endpoint"].as_str().unwrap()).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", "oidc-renew-demo")
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &h.app.url("/silent/"))
+        .append_pair("scope", "openid")
+        .append_pair("state", "probe")
+        .append_pair("nonce", "probe")
+        .append_pair("prompt", "none")
+        .append_pair(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+        .append_pair("code_challenge_method", "S256");
+    let message = h
+        .browser
+        .eval_async_with(
+            r#"
+            const iframe = document.createElement('iframe');
+            return await new Promise((resolve) => {
+                const timer = setTimeout(() => resolve(null), 10000);
+                window.addEventListener('message', (e) => {
+                    if (e.source !== iframe.contentWindow) return;
+                    clearTimeout(timer);
+                    iframe.remove();
+                    resolve(e.data);
+                });
+                iframe.src = args[0];
+                document.body.appendChild(iframe);
+            });
+            "#,
+            vec![json!(authorize.as_str())],
+        )
+        .await;
+    message["params"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no silent-page answer: {message}"))
+        .to_owned()
+}
+
+fn provider_requests(stats: &Value) -> u64 {
+    [
+        "authorize",
+        "token",
+        "discovery",
+        "jwks",
+        "userinfo",
+        "end_session",
+    ]
+    .iter()
+    .map(|name| stats[name].as_u64().unwrap_or(0))
+    .sum()
+}
+
+#[tokio::test]
+async fn code_flow_sign_in_profile_api_reload_and_logout() {
+    let h = Harness::start().await;
+    log_in(&h).await;
+    // The callback's code and state are gone from the address bar.
+    assert_eq!(h.browser.current_url().await, h.app.url("/"));
+
+    // A reload (here: a deep link to /profile) keeps the session, without asking the provider anything.
+    h.provider.reset_stats().await;
+    h.open("/profile").await;
+    assert_eq!(text_of(&h, "#profile-name").await, DEMO_NAME);
+    assert_eq!(text_of(&h, "#profile-email").await, "demo@example.com");
+    let stats = h.provider.stats().await;
+    assert_eq!(
+        provider_requests(&stats),
+        0,
+        "requests to the provider on reload: {stats}"
+    );
+
+    // The API accepts the access token.
+    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
+    h.browser.click("button#call-api").await;
+    assert_eq!(text_of(&h, "#api-status").await, "HTTP 200");
+    let answer: Value = serde_json::from_str(&text_of(&h, "#api-result").await).unwrap();
+    assert_eq!(answer["message"], "pong", "{answer}");
+    assert_eq!(answer["aud"], "urn:oidc-renew:demo-api", "{answer}");
+
+    // Logout ends the session here and at the provider.
+    h.browser.click("button#logout").await;
+    let issuer = h.provider.issuer().to_owned();
+    h.browser
+        .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
+        .await;
+    h.browser.click("#logout-yes").await;
+    h.browser
+        .wait_for_url("the app", |url| url.starts_with(&h.app.origin()))
+        .await;
+    assert_eq!(text_of(&h, "#auth-status").await, "You are signed out.");
+    let stored = h
+        .browser
+        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
+        .await;
+    assert_eq!(stored, Value::Null, "the session is still stored");
+    let answer = silent_probe(&h).await;
+    assert!(
+        answer.contains("error=login_required"),
+        "prompt=none after logout: {answer}"
+    );
+    h.close().await;
+}
+
+#[tokio::test]
+async fn implicit_legacy_flow_signs_in() {
+    let h = Harness::start().await;
+    let mut config = h.app.config().unwrap();
+    config["flow"] = json!("implicit");
+    h.app.set_config(config);
+    log_in(&h).await;
+    h.open("/profile").await;
+    assert_eq!(text_of(&h, "#profile-name").await, DEMO_NAME);
+    assert_eq!(
+        h.provider.stats().await["token"],
+        0,
+        "the implicit flow needs no token request"
+    );
+    h.close().await;
+}
+
+#[tokio::test]
+async fn protected_route_sends_a_signed_out_user_to_login_and_back() {
+    let h = Harness::start().await;
+    h.open("/api").await;
+    sign_in_at_provider(&h).await;
+    h.browser.wait_for("button#call-api").await;
+    assert_eq!(h.browser.current_url().await, h.app.url("/api"));
+    h.close().await;
+}
+
+#[tokio::test]
+async fn unreachable_provider_and_bad_config_are_explained() {
+    let h = Harness::start().await;
+    let mut config = h.app.config().unwrap();
+    // Port 1 on loopback: connection refused.
+    config["issuer"] = json!("http://localhost:1");
+    h.app.set_config(config.clone());
+    h.open("/").await;
+    h.browser.click("button#login").await;
+    let status = text_of(&h, "#auth-status.failed").await;
+    assert!(
+        status.contains("Cannot reach the sign-in provider"),
+        "status: {status}"
+    );
+
+    config["issuer"] = json!("ftp://localhost");
+    h.app.set_config(config);
+    h.open("/").await;
+    let error = text_of(&h, "#config-error").await;
+    assert!(error.contains("`issuer`"), "config error: {error}");
+    h.close().await;
+}
+
+#[tokio::test]
+async fn a_corrupted_stored_session_means_signed_out() {
+    let h = Harness::start().await;
+    h.open("/").await;
+    h.browser.wait_for("#auth-status").await;
+    for corrupted in [r#"{"access_token":"#, r#"{"access_token":1}"#, "null", "[]"] {
+        h.browser
+            .eval_with(
+                "localStorage.setItem(arguments[0], arguments[1])",
+                vec![json!(SESSION_KEY), json!(corrupted)],
+            )
+            .await;
+        h.open("/").await;
+        let status = text_of(&h, "#auth-status.signed-out").await;
+        assert!(
+            status.contains("could not be read"),
+            "{corrupted}: {status}"
+        );
+    }
+    h.close().await;
+}
