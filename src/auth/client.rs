@@ -12,7 +12,7 @@ use super::protocol::id_token::{
 };
 use super::protocol::jwks::{parse_jwks, select_key, Jwks, KeyLookup};
 use super::protocol::jwt::decode_jwt;
-use super::protocol::logout::logout_url;
+use super::protocol::logout::{logout_request, LogoutMethod};
 use super::protocol::pkce::{code_challenge, code_verifier, random_token};
 use super::protocol::session::{Session, StoredSessionError};
 use super::protocol::state::AuthFailure;
@@ -277,7 +277,7 @@ impl AuthClient {
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
         // Without discovery there is no end_session endpoint to call: the local sign-out still stands.
         let metadata = self.metadata().await.ok();
-        let url = logout_url(
+        let request = logout_request(
             config.provider,
             metadata.as_deref(),
             &config.issuer,
@@ -285,7 +285,14 @@ impl AuthClient {
             id_token_hint,
             &post_logout,
         );
-        if let Err(error) = navigation::assign(url.as_deref().unwrap_or(&post_logout)) {
+        let navigated = match &request {
+            Some(request) if request.method == LogoutMethod::Post => {
+                navigation::submit_form(&request.endpoint, &request.params)
+            }
+            Some(request) => navigation::assign(&request.url()),
+            None => navigation::assign(&post_logout),
+        };
+        if let Err(error) = navigated {
             gloo::console::warn!(format!("sign-out navigation failed: {error}"));
         }
     }

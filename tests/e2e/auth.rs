@@ -138,9 +138,12 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
     // Logout ends the session here and at the provider.
     h.browser.click("button#logout").await;
     let issuer = h.provider.issuer().to_owned();
-    h.browser
+    let logout_page = h
+        .browser
         .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
         .await;
+    // The id_token hint is posted in a form, never put in a URL.
+    assert!(!logout_page.contains("id_token_hint"), "{logout_page}");
     h.browser.click("#logout-yes").await;
     h.browser
         .wait_for_url("the app", |url| url.starts_with(&h.app.origin()))

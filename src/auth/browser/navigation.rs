@@ -4,7 +4,7 @@
 //! than an error, since there is no page to come back to anyway.
 
 use super::error::{js_error, window, BrowserError};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 fn location() -> Option<web_sys::Location> {
     web_sys::window().map(|window| window.location())
@@ -51,6 +51,38 @@ pub fn location_params() -> (String, String) {
 /// Errors: [`BrowserError::NoWindow`]; [`BrowserError::Js`] when the browser refuses the URL.
 pub fn assign(url: &str) -> Result<(), BrowserError> {
     window()?.location().assign(url).map_err(js_error)
+}
+
+/// Leaves the page with a top-level form POST of `fields` to `action` (for requests whose parameters
+/// must not be in a URL, such as a logout's `id_token_hint`). The form is added to the document,
+/// hidden, and submitted.
+///
+/// Errors: [`BrowserError::NoWindow`]; [`BrowserError::Js`] when the document refuses an element.
+pub fn submit_form(action: &str, fields: &[(&str, String)]) -> Result<(), BrowserError> {
+    let document = window()?.document().ok_or(BrowserError::NoWindow)?;
+    let form: web_sys::HtmlFormElement = document
+        .create_element("form")
+        .map_err(js_error)?
+        .unchecked_into();
+    form.set_method("post");
+    form.set_action(action);
+    form.set_hidden(true);
+    for (name, value) in fields {
+        let input: web_sys::HtmlInputElement = document
+            .create_element("input")
+            .map_err(js_error)?
+            .unchecked_into();
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        form.append_child(&input).map_err(js_error)?;
+    }
+    document
+        .body()
+        .ok_or(BrowserError::NoWindow)?
+        .append_child(&form)
+        .map_err(js_error)?;
+    form.submit().map_err(js_error)
 }
 
 /// Replaces the current history entry's URL with the bare pathname (`history.replaceState`), so the code,

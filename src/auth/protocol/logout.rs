@@ -1,44 +1,84 @@
-//! The URL that ends the session at the provider too: OpenID Connect RP-Initiated Logout 1.0 at the
-//! discovered `end_session_endpoint`, or Auth0's `/v2/logout`.
+//! Ending the session at the provider too: OpenID Connect RP-Initiated Logout 1.0 at the discovered
+//! `end_session_endpoint`, or Auth0's `/v2/logout`.
 
 use super::discovery::ProviderMetadata;
 use super::urls::append_query;
 use crate::config::ProviderKind;
 
-/// Where to send the browser to log out at the provider, or `None` when the provider offers no
-/// logout endpoint (generic provider without `end_session_endpoint`, or metadata not loaded):
-/// then sign-out is local only and the caller goes to `post_logout_redirect_uri` itself.
+/// How the browser goes to the logout endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutMethod {
+    /// A top-level navigation to [`LogoutRequest::url`].
+    Get,
+    /// A top-level form POST of the parameters to the endpoint (RP-Initiated Logout §2 requires providers
+    /// to accept it): the id_token in `id_token_hint` then stays out of URLs, history and server logs.
+    Post,
+}
+
+/// A logout at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequest {
+    /// The endpoint, with its own query if it has one.
+    pub endpoint: String,
+    /// The parameters, in order.
+    pub params: Vec<(&'static str, String)>,
+    /// GET or form POST.
+    pub method: LogoutMethod,
+}
+
+impl LogoutRequest {
+    /// The endpoint with the parameters as its query (the GET form).
+    pub fn url(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.params {
+            query.append_pair(name, value);
+        }
+        append_query(&self.endpoint, &query.finish())
+    }
+}
+
+/// The logout at the provider, or `None` when the provider offers no logout endpoint (generic provider
+/// without `end_session_endpoint`, or metadata not loaded): then sign-out is local only and the caller
+/// goes to `post_logout_redirect_uri` itself.
 ///
-/// - generic: `end_session_endpoint` with `id_token_hint` (when known), `post_logout_redirect_uri`
-///   and `client_id` (which identifies the client when the hint is missing or expired);
-/// - Auth0: `<issuer>/v2/logout` with `client_id` and `returnTo` (the issuer ends with one `/`).
-pub fn logout_url(
+/// - generic: a form POST to `end_session_endpoint` with `id_token_hint` (when known),
+///   `post_logout_redirect_uri` and `client_id` (which identifies the client when the hint is missing
+///   or expired);
+/// - Auth0: a GET of `<issuer>/v2/logout` with `client_id` and `returnTo` (no token is sent).
+pub fn logout_request(
     provider: ProviderKind,
     metadata: Option<&ProviderMetadata>,
     issuer: &str,
     client_id: &str,
     id_token_hint: Option<&str>,
     post_logout_redirect_uri: &str,
-) -> Option<String> {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+) -> Option<LogoutRequest> {
     match provider {
         ProviderKind::Generic => {
-            let endpoint = metadata?.end_session_endpoint.as_deref()?;
+            let endpoint = metadata?.end_session_endpoint.clone()?;
+            let mut params = Vec::new();
             if let Some(hint) = id_token_hint {
-                query.append_pair("id_token_hint", hint);
+                params.push(("id_token_hint", hint.to_owned()));
             }
-            query
-                .append_pair("post_logout_redirect_uri", post_logout_redirect_uri)
-                .append_pair("client_id", client_id);
-            Some(append_query(endpoint, &query.finish()))
+            params.push((
+                "post_logout_redirect_uri",
+                post_logout_redirect_uri.to_owned(),
+            ));
+            params.push(("client_id", client_id.to_owned()));
+            Some(LogoutRequest {
+                endpoint,
+                params,
+                method: LogoutMethod::Post,
+            })
         }
-        ProviderKind::Auth0 => {
-            let base = issuer.trim_end_matches('/');
-            query
-                .append_pair("client_id", client_id)
-                .append_pair("returnTo", post_logout_redirect_uri);
-            Some(format!("{base}/v2/logout?{}", query.finish()))
-        }
+        ProviderKind::Auth0 => Some(LogoutRequest {
+            endpoint: format!("{}/v2/logout", issuer.trim_end_matches('/')),
+            params: vec![
+                ("client_id", client_id.to_owned()),
+                ("returnTo", post_logout_redirect_uri.to_owned()),
+            ],
+            method: LogoutMethod::Get,
+        }),
     }
 }
 
@@ -70,7 +110,15 @@ mod tests {
         hint: Option<&str>,
         expected: Option<&str>,
     ) {
-        let actual = logout_url(provider, metadata, issuer, "oidc-renew-demo", hint, HOME);
+        let request = logout_request(provider, metadata, issuer, "oidc-renew-demo", hint, HOME);
+        let method = match provider {
+            ProviderKind::Generic => LogoutMethod::Post,
+            ProviderKind::Auth0 => LogoutMethod::Get,
+        };
+        if let Some(request) = &request {
+            assert_eq!(request.method, method, "{provider:?}");
+        }
+        let actual = request.map(|request| request.url());
         assert_eq!(
             actual.as_deref(),
             expected,

@@ -46,7 +46,7 @@ pub use id_token::{
 };
 pub use jwks::{parse_jwks, select_key, Alg, Jwk, Jwks, JwksError, KeyLookup};
 pub use jwt::{decode_jwt, Jwt, JwtError, JwtHeader};
-pub use logout::logout_url;
+pub use logout::{logout_request, LogoutMethod, LogoutRequest};
 pub use pkce::{code_challenge, code_verifier, random_token};
 pub use session::{Session, StoredSessionError};
 pub use state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
