@@ -2,7 +2,9 @@
 
 use crate::auth::{use_auth, AuthProvider};
 use crate::config::Config;
-use crate::pages::{ApiPage, CallbackPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage};
+use crate::pages::{
+    ApiPage, CallbackPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner,
+};
 use gloo::net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -52,6 +54,7 @@ pub fn app() -> Html {
                 <AuthProvider config={config.clone()}>
                     <BrowserRouter>
                         <Nav />
+                        <SessionBanner />
                         <Switch<Route> render={switch} />
                     </BrowserRouter>
                 </AuthProvider>

@@ -3,21 +3,25 @@
 
 use super::browser::crypto::{sha256, verify_signature};
 use super::browser::storage::{StorageArea, Store};
-use super::browser::{clock, http, navigation, random};
+use super::browser::{clock, http, navigation, random, BrowserError};
 use super::protocol::authorize::{authorize_url, AuthorizeRequest};
-use super::protocol::callback::{check_callback, AuthorizationResponse};
-use super::protocol::discovery::{discovery_url, parse_discovery, ProviderMetadata};
+use super::protocol::callback::{check_callback, AuthorizationResponse, CallbackError};
+use super::protocol::discovery::{
+    discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
+};
 use super::protocol::id_token::{
     check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
 };
-use super::protocol::jwks::{parse_jwks, select_key, Jwks, KeyLookup};
-use super::protocol::jwt::decode_jwt;
+use super::protocol::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
+use super::protocol::jwt::{decode_jwt, JwtError};
 use super::protocol::logout::{logout_request, LogoutMethod};
 use super::protocol::pkce::{code_challenge, code_verifier, random_token};
+use super::protocol::renewal::RenewalError;
 use super::protocol::session::{Session, StoredSessionError};
 use super::protocol::state::AuthFailure;
-use super::protocol::token::{parse_token_response, token_request_body};
-use super::protocol::transaction::{safe_return_to, Transaction};
+use super::protocol::token::{parse_token_response, token_request_body, TokenError};
+use super::protocol::transaction::{safe_return_to, Transaction, TransactionError};
+use super::renewer::{SilentOutcome, SilentRequest};
 use crate::config::{Config, Flow, StorageKind};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,7 +29,7 @@ use std::rc::Rc;
 const SESSION_KEY: &str = "session";
 const TRANSACTION_KEY: &str = "transaction";
 
-/// Runs sign-in, callback handling and sign-out for one configured client. Cheap to clone.
+/// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
 #[derive(Clone)]
 pub struct AuthClient {
     inner: Rc<Inner>,
@@ -34,6 +38,7 @@ pub struct AuthClient {
 struct Inner {
     config: Rc<Config>,
     origin: String,
+    namespace: String,
     /// Where the session lives (the configured storage area).
     sessions: Store,
     /// The login transaction: always sessionStorage (one tab, survives the redirect).
@@ -48,9 +53,107 @@ impl PartialEq for AuthClient {
     }
 }
 
-/// The namespace of this client's storage keys: one app can hold sessions of several clients.
-fn namespace(config: &Config) -> String {
-    format!("oidc-renew:{}", config.client_id)
+/// A silent renewal in progress: what the iframe loads, and what its answer is checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRenewal {
+    /// What the hidden iframe loads, and the state it must come back with.
+    pub request: SilentRequest,
+    nonce: String,
+    code_verifier: Option<String>,
+    redirect_uri: String,
+    /// When the iframe was created.
+    pub started_at_ms: u64,
+}
+
+/// Why a step of sign-in or renewal failed, typed so that sign-in can explain it and renewal can
+/// classify it.
+#[derive(Debug)]
+enum StepError {
+    Unreachable { url: String, why: String },
+    Browser(BrowserError),
+    Discovery(DiscoveryError),
+    Jwks(JwksError),
+    Callback(CallbackError),
+    Token(TokenError),
+    IdToken(IdTokenError),
+    Transaction(TransactionError),
+    NoTransaction,
+}
+
+impl From<BrowserError> for StepError {
+    fn from(error: BrowserError) -> StepError {
+        StepError::Browser(error)
+    }
+}
+impl From<CallbackError> for StepError {
+    fn from(error: CallbackError) -> StepError {
+        StepError::Callback(error)
+    }
+}
+impl From<TokenError> for StepError {
+    fn from(error: TokenError) -> StepError {
+        StepError::Token(error)
+    }
+}
+impl From<IdTokenError> for StepError {
+    fn from(error: IdTokenError) -> StepError {
+        StepError::IdToken(error)
+    }
+}
+impl From<JwtError> for StepError {
+    fn from(error: JwtError) -> StepError {
+        StepError::IdToken(IdTokenError::Malformed(error))
+    }
+}
+
+impl From<StepError> for AuthFailure {
+    fn from(error: StepError) -> AuthFailure {
+        match error {
+            StepError::Unreachable { url, why } => AuthFailure::new(
+                format!(
+                    "Cannot reach the sign-in provider at {url}. Check `issuer` in config.json, that \
+                     the provider is running, and that it allows this origin (CORS)."
+                ),
+                why,
+            ),
+            StepError::Browser(error) => {
+                AuthFailure::new("The browser refused an operation sign-in needs.", error.to_string())
+            }
+            StepError::NoTransaction => AuthFailure::new(
+                "This sign-in response was not started here, or was already used. Sign in again.",
+                "no login transaction in sessionStorage",
+            ),
+            StepError::Discovery(error) => error.into(),
+            StepError::Jwks(error) => error.into(),
+            StepError::Callback(error) => error.into(),
+            StepError::Token(error) => error.into(),
+            StepError::IdToken(error) => error.into(),
+            StepError::Transaction(error) => error.into(),
+        }
+    }
+}
+
+impl From<StepError> for RenewalError {
+    fn from(error: StepError) -> RenewalError {
+        match error {
+            StepError::Unreachable { url, why } => RenewalError::Network(format!("{url}: {why}")),
+            StepError::Browser(error) => RenewalError::Browser(error.to_string()),
+            StepError::Discovery(error) => RenewalError::Network(error.to_string()),
+            StepError::Jwks(error) => RenewalError::Network(error.to_string()),
+            StepError::Callback(error) => error.into(),
+            StepError::Token(error) => error.into(),
+            StepError::IdToken(error) => error.into(),
+            StepError::Transaction(error) => RenewalError::Browser(error.to_string()),
+            StepError::NoTransaction => RenewalError::Browser("no pending renewal".into()),
+        }
+    }
+}
+
+fn unreachable(url: &str, why: impl ToString) -> StepError {
+    StepError::Unreachable {
+        url: url.to_owned(),
+        why: why.to_string(),
+    }
 }
 
 impl AuthClient {
@@ -61,11 +164,13 @@ impl AuthClient {
             StorageKind::Session => StorageArea::Session,
             StorageKind::Memory => StorageArea::Memory,
         };
-        let namespace = namespace(&config);
+        // One app can hold sessions of several clients: every key is namespaced by client.
+        let namespace = format!("oidc-renew:{}", config.client_id);
         let inner = Inner {
             sessions: Store::new(area, &namespace),
             transactions: Store::new(StorageArea::Session, &namespace),
             origin: navigation::origin(),
+            namespace,
             config,
             metadata: RefCell::new(None),
             jwks: RefCell::new(None),
@@ -80,8 +185,13 @@ impl AuthClient {
         &self.inner.config
     }
 
-    /// The stored session, if any. A corrupted or absurd stored value is removed and reported: the caller
-    /// shows signed-out. Makes no request.
+    /// The prefix of this client's storage keys, lock and channel names.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
+    /// The stored session, if any. A corrupted or absurd stored value is removed and reported: the
+    /// caller shows signed-out. Makes no request.
     pub fn restore(&self) -> Result<Option<Session>, StoredSessionError> {
         let Some(text) = self.inner.sessions.get(SESSION_KEY) else {
             return Ok(None);
@@ -96,186 +206,133 @@ impl AuthClient {
         }
     }
 
-    /// Starts a sign-in: stores a fresh transaction and navigates to the provider. `return_to` is the app
-    /// path to come back to. Returns only on failure (on success the page unloads).
+    /// Starts a sign-in: stores a fresh transaction and navigates to the provider. `return_to` is the
+    /// app path to come back to. Returns only on failure (on success the page unloads).
     pub async fn login(&self, return_to: &str) -> Result<(), AuthFailure> {
         let config = &self.inner.config;
-        let metadata = self.metadata().await?;
-        let state = random_token(&random::random_bytes::<32>()?);
-        let nonce = random_token(&random::random_bytes::<32>()?);
         let redirect_uri = format!("{}{}", self.inner.origin, config.redirect_path);
-        let (verifier, challenge) = match config.flow {
-            Flow::Code => {
-                let verifier = code_verifier(&random::random_bytes::<32>()?);
-                let challenge = code_challenge(&sha256(verifier.as_bytes()).await?);
-                (Some(verifier), Some(challenge))
-            }
-            Flow::Implicit => (None, None),
-        };
+        let (request, secrets) = self.authorize_request(&redirect_uri, None).await?;
         let transaction = Transaction {
-            state: state.clone(),
-            nonce: nonce.clone(),
-            code_verifier: verifier,
-            redirect_uri: redirect_uri.clone(),
+            state: request.state,
+            nonce: secrets.nonce,
+            code_verifier: secrets.code_verifier,
+            redirect_uri,
             return_to: safe_return_to(return_to),
             created_at_ms: clock::now_ms(),
         };
         self.inner
             .transactions
-            .set(TRANSACTION_KEY, &transaction.to_json())?;
-        let url = authorize_url(&AuthorizeRequest {
-            authorization_endpoint: &metadata.authorization_endpoint,
-            client_id: &config.client_id,
-            redirect_uri: &redirect_uri,
-            scope: &config.scope,
-            audience: config.audience.as_deref(),
-            state: &state,
-            nonce: &nonce,
-            code_challenge: challenge.as_deref(),
-            prompt: None,
-            response_mode: None,
-        });
-        navigation::assign(&url)?;
+            .set(TRANSACTION_KEY, &transaction.to_json())
+            .map_err(StepError::from)?;
+        navigation::assign(&request.url).map_err(StepError::from)?;
         Ok(())
     }
 
-    /// Completes a sign-in from the callback URL: strips it from the address bar, checks it against the
-    /// single-use transaction, exchanges the code (code flow), validates the id_token and stores the
-    /// session. Returns the session and the path to return to.
+    /// Completes a sign-in from the callback URL: strips it from the address bar, checks it against
+    /// the single-use transaction, exchanges the code (code flow), validates the id_token and stores
+    /// the session. Returns the session and the path to return to.
     pub async fn complete_login(&self) -> Result<(Session, String), AuthFailure> {
         let (hash, search) = navigation::location_params();
-        navigation::strip_url_to_path()?;
-        let callback =
-            silent_callback::parse_callback(silent_callback::select_params(&hash, &search))?;
-        let transaction = self.take_transaction()?;
+        navigation::strip_url_to_path().map_err(StepError::from)?;
+        let params = silent_callback::select_params(&hash, &search);
+        let callback = silent_callback::parse_callback(params).map_err(CallbackError::from)?;
+        let text = self
+            .inner
+            .transactions
+            .take(TRANSACTION_KEY)
+            .ok_or(StepError::NoTransaction)?;
+        let transaction =
+            Transaction::from_json(&text, clock::now_ms()).map_err(StepError::Transaction)?;
         let metadata = self.metadata().await?;
         let response = check_callback(
             callback,
             &transaction.state,
             &self.inner.config.issuer,
             metadata.authorization_response_iss_parameter_supported,
-        )?;
+        )
+        .map_err(StepError::from)?;
         let session = self
-            .session_from_response(response, &transaction, None)
+            .session_from_response(
+                response,
+                &transaction.nonce,
+                transaction.code_verifier.as_deref(),
+                &transaction.redirect_uri,
+                None,
+            )
             .await?;
-        self.store_session(&session)?;
+        self.store_session(&session).map_err(StepError::from)?;
         Ok((session, transaction.return_to))
     }
 
-    /// Turns a checked authorization response into a validated session: the code exchange (code flow)
-    /// and the full id_token validation. `expected_sub` is the current user's, for renewals.
-    pub async fn session_from_response(
-        &self,
-        response: AuthorizationResponse,
-        transaction: &Transaction,
-        expected_sub: Option<&str>,
-    ) -> Result<Session, AuthFailure> {
-        let now_ms = clock::now_ms();
-        let (access_token, id_token, expires_in, scope) = match response {
-            AuthorizationResponse::Code(code) => {
-                let metadata = self.metadata().await?;
-                let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
-                let verifier = transaction.code_verifier.as_deref().unwrap_or_default();
-                let body = token_request_body(
-                    &code,
-                    &transaction.redirect_uri,
-                    &self.inner.config.client_id,
-                    verifier,
-                );
-                let response = http::post_form(token_endpoint, &body).await?;
-                let tokens = parse_token_response(response.status, &response.body)?;
-                let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
-                (
-                    tokens.access_token,
-                    id_token,
-                    tokens.expires_in,
-                    tokens.scope,
-                )
-            }
-            AuthorizationResponse::Tokens {
-                access_token,
-                id_token,
-                expires_in,
-                scope,
-            } => (access_token, id_token, expires_in.map(u64::from), scope),
-        };
-        let (claims, at_hash) = self
-            .validate_id_token(&id_token, &transaction.nonce, expected_sub)
-            .await?;
-        if transaction.code_verifier.is_none() {
-            // Implicit flow: the access token came through the URL too; bind it to the signed id_token.
-            check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
-        }
-        Ok(Session::new(
-            access_token,
-            id_token,
-            expires_in,
-            scope,
-            claims,
-            now_ms,
-        ))
+    /// Prepares a silent renewal: a fresh state, nonce and PKCE verifier, and the `prompt=none`
+    /// authorize URL with the silent page as redirect_uri.
+    pub async fn begin_renewal(&self, id: u64) -> Result<PendingRenewal, RenewalError> {
+        let config = &self.inner.config;
+        let redirect_uri = format!("{}{}", self.inner.origin, config.silent_redirect_path);
+        let (mut request, secrets) = self.authorize_request(&redirect_uri, Some("none")).await?;
+        request.id = id;
+        Ok(PendingRenewal {
+            request,
+            nonce: secrets.nonce,
+            code_verifier: secrets.code_verifier,
+            redirect_uri,
+            started_at_ms: clock::now_ms(),
+        })
     }
 
-    /// Validates an id_token completely: claims (pure) and signature (WebCrypto), with one JWKS refetch
-    /// when the key id is unknown (the provider rotated its keys). Returns the claims and `at_hash`.
-    pub async fn validate_id_token(
+    /// Finishes a silent renewal from the hidden frame's outcome: checks the callback, exchanges the
+    /// code, validates the new id_token in full (and that it names `expected_sub`, the current user,
+    /// when given), and stores the new session.
+    pub async fn finish_renewal(
         &self,
-        id_token: &str,
-        nonce: &str,
+        pending: &PendingRenewal,
+        outcome: SilentOutcome,
         expected_sub: Option<&str>,
-    ) -> Result<(IdClaims, Option<String>), AuthFailure> {
-        let jwt = decode_jwt(id_token)?;
-        let expectations = IdTokenExpectations {
-            issuer: &self.inner.config.issuer,
-            client_id: &self.inner.config.client_id,
-            nonce,
-            now_secs: (clock::now_ms() / 1000) as i64,
-            expected_sub,
+    ) -> Result<Session, RenewalError> {
+        let callback = match outcome {
+            SilentOutcome::Callback(callback) => callback,
+            SilentOutcome::Unparsable(code) => return Err(RenewalError::Unparsable(code)),
+            SilentOutcome::Timeout => return Err(RenewalError::Timeout),
+            SilentOutcome::FailFast => return Err(RenewalError::FailFast),
         };
-        let (alg, claims) = validate_id_token(&jwt, &expectations)?;
-        let mut jwks = self.jwks(false).await?;
-        let key_json = match select_key(&jwks, alg, jwt.header.kid.as_deref()) {
-            KeyLookup::Found(key) => key.public_jwk_json(),
-            KeyLookup::UnknownKid => {
-                jwks = self.jwks(true).await?;
-                match select_key(&jwks, alg, jwt.header.kid.as_deref()) {
-                    KeyLookup::Found(key) => key.public_jwk_json(),
-                    KeyLookup::UnknownKid => return Err(IdTokenError::UnknownKey.into()),
-                }
-            }
-        };
-        let valid = verify_signature(
-            alg.name(),
-            &key_json,
-            jwt.signing_input.as_bytes(),
-            &jwt.signature,
-        )
-        .await?;
-        if !valid {
-            return Err(IdTokenError::BadSignature.into());
-        }
-        let at_hash = jwt
-            .claims
-            .get("at_hash")
-            .and_then(|value| value.as_str())
-            .map(str::to_owned);
-        Ok((claims, at_hash))
+        let metadata = self.metadata().await?;
+        let response = check_callback(
+            callback,
+            &pending.request.state,
+            &self.inner.config.issuer,
+            metadata.authorization_response_iss_parameter_supported,
+        )?;
+        let session = self
+            .session_from_response(
+                response,
+                &pending.nonce,
+                pending.code_verifier.as_deref(),
+                &pending.redirect_uri,
+                expected_sub,
+            )
+            .await?;
+        self.store_session(&session).map_err(StepError::from)?;
+        Ok(session)
     }
 
     /// Stores a session in the configured area.
-    pub fn store_session(&self, session: &Session) -> Result<(), AuthFailure> {
-        self.inner.sessions.set(SESSION_KEY, &session.to_stored())?;
-        Ok(())
+    pub fn store_session(&self, session: &Session) -> Result<(), BrowserError> {
+        self.inner.sessions.set(SESSION_KEY, &session.to_stored())
     }
 
-    /// Signs out: forgets the session and any pending transaction, then ends the provider session too
-    /// (RP-initiated logout) when the provider supports it; otherwise returns to the app's home.
-    pub async fn logout(&self, id_token_hint: Option<&str>) {
+    /// Forgets the stored session and any pending login transaction.
+    pub fn forget_session(&self) {
         self.inner.sessions.remove(SESSION_KEY);
         self.inner.transactions.remove(TRANSACTION_KEY);
+    }
+
+    /// Signs out: forgets the session and any pending transaction, then ends the provider session
+    /// too (RP-initiated logout) when the provider supports it; otherwise returns to the app's home.
+    pub async fn logout(&self, id_token_hint: Option<&str>) {
+        self.forget_session();
         let config = &self.inner.config;
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
-        // Without discovery there is no end_session endpoint to call: the local sign-out still stands.
+        // Without discovery there is no end_session endpoint to call: the local sign-out stands.
         let metadata = self.metadata().await.ok();
         let request = logout_request(
             config.provider,
@@ -297,9 +354,146 @@ impl AuthClient {
         }
     }
 
-    /// The provider's metadata, fetched once per page load (lazily: a reload with a stored session makes
-    /// no request to the provider).
-    pub async fn metadata(&self) -> Result<Rc<ProviderMetadata>, AuthFailure> {
+    /// The authorize request for this client's flow, with fresh secrets.
+    async fn authorize_request(
+        &self,
+        redirect_uri: &str,
+        prompt: Option<&str>,
+    ) -> Result<(SilentRequest, Secrets), StepError> {
+        let config = &self.inner.config;
+        let metadata = self.metadata().await?;
+        let state = random_token(&random::random_bytes::<32>()?);
+        let nonce = random_token(&random::random_bytes::<32>()?);
+        let (code_verifier, challenge) = match config.flow {
+            Flow::Code => {
+                let verifier = code_verifier(&random::random_bytes::<32>()?);
+                let challenge = code_challenge(&sha256(verifier.as_bytes()).await?);
+                (Some(verifier), Some(challenge))
+            }
+            Flow::Implicit => (None, None),
+        };
+        let url = authorize_url(&AuthorizeRequest {
+            authorization_endpoint: &metadata.authorization_endpoint,
+            client_id: &config.client_id,
+            redirect_uri,
+            scope: &config.scope,
+            audience: config.audience.as_deref(),
+            state: &state,
+            nonce: &nonce,
+            code_challenge: challenge.as_deref(),
+            prompt,
+            // The silent page reads the fragment; the sign-in callback reads either.
+            response_mode: prompt.map(|_| "fragment"),
+        });
+        Ok((
+            SilentRequest { id: 0, url, state },
+            Secrets {
+                nonce,
+                code_verifier,
+            },
+        ))
+    }
+
+    /// Turns a checked authorization response into a validated session: the code exchange (code
+    /// flow) and the full id_token validation.
+    async fn session_from_response(
+        &self,
+        response: AuthorizationResponse,
+        nonce: &str,
+        code_verifier: Option<&str>,
+        redirect_uri: &str,
+        expected_sub: Option<&str>,
+    ) -> Result<Session, StepError> {
+        let now_ms = clock::now_ms();
+        let (access_token, id_token, expires_in, scope) = match response {
+            AuthorizationResponse::Code(code) => {
+                let metadata = self.metadata().await?;
+                let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
+                let body = token_request_body(
+                    &code,
+                    redirect_uri,
+                    &self.inner.config.client_id,
+                    code_verifier.unwrap_or_default(),
+                );
+                let response = http::post_form(token_endpoint, &body)
+                    .await
+                    .map_err(|error| unreachable(token_endpoint, error))?;
+                let tokens = parse_token_response(response.status, &response.body)?;
+                let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
+                (
+                    tokens.access_token,
+                    id_token,
+                    tokens.expires_in,
+                    tokens.scope,
+                )
+            }
+            AuthorizationResponse::Tokens {
+                access_token,
+                id_token,
+                expires_in,
+                scope,
+            } => (access_token, id_token, expires_in.map(u64::from), scope),
+        };
+        let (claims, at_hash) = self
+            .validate_id_token(&id_token, nonce, expected_sub)
+            .await?;
+        if code_verifier.is_none() {
+            // Implicit flow: the access token came through the URL too; bind it to the id_token.
+            check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
+        }
+        Ok(Session::new(
+            access_token,
+            id_token,
+            expires_in,
+            scope,
+            claims,
+            now_ms,
+        ))
+    }
+
+    /// Validates an id_token completely: claims (pure) and signature (WebCrypto), with one JWKS
+    /// refetch when the key id is unknown (the provider rotated its keys). Returns the claims and
+    /// `at_hash`.
+    async fn validate_id_token(
+        &self,
+        id_token: &str,
+        nonce: &str,
+        expected_sub: Option<&str>,
+    ) -> Result<(IdClaims, Option<String>), StepError> {
+        let jwt = decode_jwt(id_token)?;
+        let expectations = IdTokenExpectations {
+            issuer: &self.inner.config.issuer,
+            client_id: &self.inner.config.client_id,
+            nonce,
+            now_secs: i64::try_from(clock::now_ms() / 1000).unwrap_or(i64::MAX),
+            expected_sub,
+        };
+        let (alg, claims) = validate_id_token(&jwt, &expectations)?;
+        let kid = jwt.header.kid.as_deref();
+        let mut jwks = self.jwks(false).await?;
+        if matches!(select_key(&jwks, alg, kid), KeyLookup::UnknownKid) {
+            jwks = self.jwks(true).await?;
+        }
+        let KeyLookup::Found(key) = select_key(&jwks, alg, kid) else {
+            return Err(IdTokenError::UnknownKey.into());
+        };
+        let signing_input = jwt.signing_input.as_bytes();
+        let valid = verify_signature(
+            alg.name(),
+            &key.public_jwk_json(),
+            signing_input,
+            &jwt.signature,
+        )
+        .await?;
+        if !valid {
+            return Err(IdTokenError::BadSignature.into());
+        }
+        Ok((claims, jwt.claim_str("at_hash").map(str::to_owned)))
+    }
+
+    /// The provider's metadata, fetched once per page load (lazily: a reload with a stored session
+    /// makes no request to the provider).
+    async fn metadata(&self) -> Result<Rc<ProviderMetadata>, StepError> {
         if let Some(metadata) = self.inner.metadata.borrow().clone() {
             return Ok(metadata);
         }
@@ -307,96 +501,39 @@ impl AuthClient {
         let url = discovery_url(&config.issuer);
         let response = http::get(&url)
             .await
-            .map_err(|error| AuthFailure::unreachable(&url, &error.to_string()))?;
+            .map_err(|error| unreachable(&url, error))?;
         if response.status != 200 {
-            return Err(AuthFailure::unreachable(
-                &url,
-                &format!("HTTP {}", response.status),
-            ));
+            return Err(unreachable(&url, format!("HTTP {}", response.status)));
         }
-        let metadata = Rc::new(parse_discovery(
-            &response.body,
-            &config.issuer,
-            config.flow,
-        )?);
+        let metadata = parse_discovery(&response.body, &config.issuer, config.flow)
+            .map_err(StepError::Discovery)?;
+        let metadata = Rc::new(metadata);
         *self.inner.metadata.borrow_mut() = Some(metadata.clone());
         Ok(metadata)
     }
 
-    async fn jwks(&self, refresh: bool) -> Result<Rc<Jwks>, AuthFailure> {
+    async fn jwks(&self, refresh: bool) -> Result<Rc<Jwks>, StepError> {
         if !refresh {
             if let Some(jwks) = self.inner.jwks.borrow().clone() {
                 return Ok(jwks);
             }
         }
         let metadata = self.metadata().await?;
-        let response = http::get(&metadata.jwks_uri)
+        let url = &metadata.jwks_uri;
+        let response = http::get(url)
             .await
-            .map_err(|error| AuthFailure::unreachable(&metadata.jwks_uri, &error.to_string()))?;
+            .map_err(|error| unreachable(url, error))?;
         if response.status != 200 {
-            return Err(AuthFailure::unreachable(
-                &metadata.jwks_uri,
-                &format!("HTTP {}", response.status),
-            ));
+            return Err(unreachable(url, format!("HTTP {}", response.status)));
         }
-        let jwks = Rc::new(parse_jwks(&response.body)?);
+        let jwks = Rc::new(parse_jwks(&response.body).map_err(StepError::Jwks)?);
         *self.inner.jwks.borrow_mut() = Some(jwks.clone());
         Ok(jwks)
     }
-
-    fn take_transaction(&self) -> Result<Transaction, AuthFailure> {
-        let text = self
-            .inner
-            .transactions
-            .take(TRANSACTION_KEY)
-            .ok_or_else(AuthFailure::no_transaction)?;
-        Ok(Transaction::from_json(&text, clock::now_ms())?)
-    }
 }
 
-impl AuthFailure {
-    /// The provider (or one of its endpoints) could not be reached or answered an error status.
-    pub fn unreachable(url: &str, why: &str) -> AuthFailure {
-        AuthFailure {
-            message: format!(
-                "Cannot reach the sign-in provider at {url}. Check `issuer` in config.json and that the \
-                 provider is running and allows this origin (CORS)."
-            ),
-            detail: why.to_owned(),
-        }
-    }
-
-    /// A callback arrived without a login transaction in this tab (already used, expired or never started).
-    pub fn no_transaction() -> AuthFailure {
-        AuthFailure {
-            message:
-                "This sign-in response was not started here, or was already used. Sign in again."
-                    .into(),
-            detail: "no login transaction in sessionStorage".into(),
-        }
-    }
-}
-
-impl From<super::browser::BrowserError> for AuthFailure {
-    fn from(error: super::browser::BrowserError) -> AuthFailure {
-        AuthFailure {
-            message: "The browser refused an operation sign-in needs.".into(),
-            detail: error.to_string(),
-        }
-    }
-}
-
-impl From<http::HttpError> for AuthFailure {
-    fn from(error: http::HttpError) -> AuthFailure {
-        AuthFailure::unreachable("the token endpoint", &error.to_string())
-    }
-}
-
-impl From<silent_callback::ParseError> for AuthFailure {
-    fn from(error: silent_callback::ParseError) -> AuthFailure {
-        AuthFailure {
-            message: "This page's URL is not a valid sign-in response. Sign in again.".into(),
-            detail: error.to_string(),
-        }
-    }
+/// The secrets of one authorize request, kept until its answer arrives.
+struct Secrets {
+    nonce: String,
+    code_verifier: Option<String>,
 }

@@ -19,13 +19,13 @@ pub struct RequireAuthProps {
 pub fn require_auth(props: &RequireAuthProps) -> Html {
     let auth = use_auth();
     // Sent to sign in: a visitor who was not signed in, or whose session ended by itself. Not someone who
-    // just signed out (here or in another tab): they see why, and a button.
+    // just signed out (here or in another tab): they see why, and a button. An expired session is
+    // first given one silent renewal by the keeper ("restoring").
     let must_sign_in = match auth.state() {
         AuthState::SignedOut { reason } => !matches!(
             reason,
             Some(SignOutReason::UserLoggedOut | SignOutReason::OtherTab)
         ),
-        AuthState::Expired(_) => true,
         _ => false,
     };
     {
@@ -43,7 +43,7 @@ pub fn require_auth(props: &RequireAuthProps) -> Html {
     };
     match auth.state() {
         AuthState::SignedIn(_) => props.children.clone(),
-        AuthState::Loading => {
+        AuthState::Loading | AuthState::Expired(_) => {
             html! { <p class="notice" aria-busy="true">{ "Restoring your session…" }</p> }
         }
         AuthState::Failed(failure) => html! {

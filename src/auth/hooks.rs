@@ -4,6 +4,7 @@ use super::client::AuthClient;
 use super::protocol::session::Session;
 use super::protocol::state::{AuthEvent, AuthState, SignOutReason};
 use super::provider::AuthContext;
+use super::status::RenewalStatus;
 use yew::prelude::*;
 
 /// A handle on the sign-in state and actions. Cheap to clone; compare by state.
@@ -54,9 +55,15 @@ impl AuthHandle {
         let (client, store) = (self.context.client.clone(), self.context.store.clone());
         let id_token_hint = self.session().map(|session| session.id_token.clone());
         store.dispatch(AuthEvent::SignedOut(SignOutReason::UserLoggedOut));
+        super::keeper::announce_sign_out(&client);
         wasm_bindgen_futures::spawn_local(
             async move { client.logout(id_token_hint.as_deref()).await },
         );
+    }
+
+    /// The renewal status: next renewal, last result, the event log.
+    pub fn status(&self) -> &RenewalStatus {
+        &self.context.status.0
     }
 
     pub(crate) fn client(&self) -> &AuthClient {

@@ -36,10 +36,17 @@ pub mod browser;
 mod client;
 mod guard;
 mod hooks;
+mod keeper;
 pub mod protocol;
 mod provider;
+pub mod renewer;
+pub mod status;
 
 pub use client::AuthClient;
 pub use guard::{RequireAuth, RequireAuthProps};
 pub use hooks::{use_auth, AuthHandle};
-pub use provider::{AuthContext, AuthProvider, AuthProviderProps, AuthStore};
+pub use provider::{AuthContext, AuthProvider, AuthProviderProps, AuthStore, StatusStore};
+pub use renewer::{
+    IframeRenewer, IframeRenewerProps, IgnoredMessage, SilentOutcome, SilentRequest,
+};
+pub use status::{LogEntry, LogKind, RenewalStatus};

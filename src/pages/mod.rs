@@ -6,6 +6,7 @@ mod config_error;
 mod home;
 mod not_found;
 mod profile;
+mod session;
 
 pub use api::ApiPage;
 pub use callback::CallbackPage;
@@ -13,3 +14,4 @@ pub use config_error::{ConfigErrorPage, ConfigErrorProps};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use profile::ProfilePage;
+pub use session::{format_duration, SessionBanner, SessionPanel};

@@ -6,6 +6,9 @@ mod components;
 mod crypto;
 mod http;
 mod navigation;
+mod renewer;
 mod storage;
+mod tabs;
+mod wake;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

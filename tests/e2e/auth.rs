@@ -5,44 +5,8 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{http, Harness};
 
-const DEMO_NAME: &str = "Demo User";
+use crate::fixtures::DEMO_NAME;
 const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
-
-/// Fills the provider's login form (the browser must be on it, or on its way) and submits it.
-async fn sign_in_at_provider(h: &Harness) {
-    let issuer = h.provider.issuer().to_owned();
-    h.browser
-        .wait_for_url("the provider's login page", |url| url.starts_with(&issuer))
-        .await;
-    h.browser.fill("input#login", "demo").await;
-    h.browser.fill("input#password", "demo").await;
-    h.browser.click("button[type=submit]").await;
-}
-
-/// Presses the app's "Log in" button and signs in at the provider; returns when the app is signed in.
-async fn log_in(h: &Harness) {
-    h.open("/").await;
-    h.browser.click("button#login").await;
-    sign_in_at_provider(h).await;
-    wait_signed_in(h).await;
-}
-
-async fn wait_signed_in(h: &Harness) {
-    let found = h
-        .browser
-        .wait_for("#auth-status.signed-in, #callback-error")
-        .await;
-    let text = found.text().await.unwrap();
-    let detail = match h.browser.find_all("#callback-detail").await.first() {
-        Some(detail) => detail
-            .prop("textContent")
-            .await
-            .unwrap()
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    assert!(text.contains(DEMO_NAME), "not signed in: {text} {detail}");
-}
 
 async fn text_of(h: &Harness, css: &str) -> String {
     h.browser.wait_for(css).await.text().await.unwrap()
@@ -111,7 +75,7 @@ fn provider_requests(stats: &Value) -> u64 {
 #[tokio::test]
 async fn code_flow_sign_in_profile_api_reload_and_logout() {
     let h = Harness::start().await;
-    log_in(&h).await;
+    h.log_in().await;
     // The callback's code and state are gone from the address bar.
     assert_eq!(h.browser.current_url().await, h.app.url("/"));
 
@@ -168,7 +132,7 @@ async fn implicit_legacy_flow_signs_in() {
     let mut config = h.app.config().unwrap();
     config["flow"] = json!("implicit");
     h.app.set_config(config);
-    log_in(&h).await;
+    h.log_in().await;
     h.open("/profile").await;
     assert_eq!(text_of(&h, "#profile-name").await, DEMO_NAME);
     assert_eq!(
@@ -183,7 +147,7 @@ async fn implicit_legacy_flow_signs_in() {
 async fn protected_route_sends_a_signed_out_user_to_login_and_back() {
     let h = Harness::start().await;
     h.open("/api").await;
-    sign_in_at_provider(&h).await;
+    h.sign_in_at_provider().await;
     h.browser.wait_for("button#call-api").await;
     assert_eq!(h.browser.current_url().await, h.app.url("/api"));
     h.close().await;

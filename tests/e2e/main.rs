@@ -15,4 +15,5 @@
 mod fixtures;
 
 mod auth;
+mod renewal;
 mod smoke;

@@ -35,6 +35,9 @@ pub enum BrowserError {
         /// The browser's reason (e.g. `QuotaExceededError: ...`).
         reason: String,
     },
+    /// A cross-tab lock was not acquired within the wait allowed: another tab (or task) held it all along.
+    /// The work meant to run under the lock did not run.
+    LockTimeout,
     /// A browser API threw or rejected; holds the exception's name and message.
     Js(String),
 }
@@ -53,6 +56,7 @@ impl fmt::Display for BrowserError {
             Self::KeyImport(reason) => write!(f, "unusable public key: {reason}"),
             Self::StorageUnavailable(area) => write!(f, "{area} is unavailable"),
             Self::StorageWrite { area, reason } => write!(f, "cannot write to {area}: {reason}"),
+            Self::LockTimeout => f.write_str("timed out waiting for the cross-tab lock"),
             Self::Js(message) => write!(f, "browser error: {message}"),
         }
     }

@@ -9,6 +9,9 @@
 //! - [`storage`]: namespaced `localStorage` / `sessionStorage` / in-memory key-value store.
 //! - [`http`]: `fetch` with a bounded response body.
 //! - [`navigation`]: reading, stripping and leaving the page's URL.
+//! - [`tabs`]: coordination between tabs: an exclusive lock (Web Locks) and a message bus
+//!   (`BroadcastChannel`), each with a localStorage fallback.
+//! - [`wake`]: the moments to look at the wall clock again (visible, shown, online, focus, periodic).
 //! - [`error`]: [`BrowserError`], the error of every fallible call here except `fetch` ([`http::HttpError`]).
 //!
 //! Implementation notes: no call here panics on a browser failure (missing `window`, insecure context,
@@ -23,5 +26,7 @@ pub mod http;
 pub mod navigation;
 pub mod random;
 pub mod storage;
+pub mod tabs;
+pub mod wake;
 
 pub use error::BrowserError;

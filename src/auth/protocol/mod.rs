@@ -17,7 +17,8 @@
 //!
 //! Modules, in the order of a sign-in:
 //! [`discovery`], [`pkce`], [`transaction`], [`authorize`], [`callback`], [`token`], [`jwt`],
-//! [`jwks`], [`id_token`], [`session`], [`state`], [`logout`].
+//! [`jwks`], [`id_token`], [`session`], [`state`], [`logout`]; then, for silent renewal, [`schedule`]
+//! (when to renew) and [`renewal`] (what a failure means).
 
 pub mod authorize;
 pub mod callback;
@@ -27,6 +28,8 @@ pub mod jwks;
 pub mod jwt;
 pub mod logout;
 pub mod pkce;
+pub mod renewal;
+pub mod schedule;
 pub mod session;
 pub mod state;
 pub mod token;
@@ -48,6 +51,8 @@ pub use jwks::{parse_jwks, select_key, Alg, Jwk, Jwks, JwksError, KeyLookup};
 pub use jwt::{decode_jwt, Jwt, JwtError, JwtHeader};
 pub use logout::{logout_request, LogoutMethod, LogoutRequest};
 pub use pkce::{code_challenge, code_verifier, random_token};
+pub use renewal::{RenewalClass, RenewalError};
+pub use schedule::{decide, renew_at, Decision};
 pub use session::{Session, StoredSessionError};
 pub use state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
 pub use token::{parse_token_response, token_request_body, TokenError, TokenResponse};

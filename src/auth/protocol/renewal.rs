@@ -1,0 +1,263 @@
+//! Why a silent renewal failed, and what the app does about it.
+//!
+//! Three classes, three behaviours (anchors §4.3):
+//! - [`RenewalClass::InteractionRequired`]: the provider wants the user (`login_required`, ...).
+//!   Renewal stops; the session is kept until it truly expires, with a banner asking to sign in again.
+//! - [`RenewalClass::Transient`]: it may pass by itself (timeout, network, 5xx). Retry with bounded
+//!   backoff until expiry, and again when the browser comes back online.
+//! - [`RenewalClass::Fatal`]: the answer cannot be trusted or the grant is gone (state or id_token
+//!   invalid, another user, `invalid_grant`). The session ends now.
+
+use super::callback::CallbackError;
+use super::id_token::IdTokenError;
+use super::token::TokenError;
+
+/// What kind of failure a renewal failure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewalClass {
+    /// The user must sign in again; keep the session until it expires.
+    InteractionRequired,
+    /// Retry with backoff until expiry.
+    Transient,
+    /// End the session now.
+    Fatal,
+}
+
+impl RenewalClass {
+    /// A short name for the session panel and the event log.
+    pub fn name(self) -> &'static str {
+        match self {
+            RenewalClass::InteractionRequired => "interaction required",
+            RenewalClass::Transient => "transient",
+            RenewalClass::Fatal => "fatal",
+        }
+    }
+}
+
+/// Why a silent renewal failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenewalError {
+    /// The provider answered an OAuth error on the silent authorize request (`login_required`,
+    /// `consent_required`, `interaction_required`, `account_selection_required`, or another code).
+    Provider {
+        /// The OAuth error code.
+        error: String,
+        /// The provider's text.
+        description: Option<String>,
+    },
+    /// No answer from the hidden frame within the timeout.
+    Timeout,
+    /// The hidden frame showed a page that is not our silent page (a login or error page at the
+    /// provider, or a page that refused framing), and no answer followed.
+    FailFast,
+    /// Our silent page received parameters it could not parse (its error code).
+    Unparsable(String),
+    /// A request to the provider did not get through (offline, DNS, CORS refusal).
+    Network(String),
+    /// The callback did not match the request (state, issuer) or lacked a token.
+    Callback(CallbackError),
+    /// The token endpoint refused or failed.
+    Token(TokenError),
+    /// The new id_token is invalid, or names another user.
+    IdToken(IdTokenError),
+    /// Something else the browser refused (storage, crypto).
+    Browser(String),
+}
+
+/// The OAuth errors by which a provider answers `prompt=none` when it needs the user
+/// (OpenID Connect Core §3.1.2.6).
+pub const INTERACTION_ERRORS: [&str; 4] = [
+    "login_required",
+    "consent_required",
+    "interaction_required",
+    "account_selection_required",
+];
+
+impl RenewalError {
+    /// The class that decides what happens next.
+    pub fn class(&self) -> RenewalClass {
+        match self {
+            RenewalError::Provider { error, .. } => match error.as_str() {
+                "server_error" | "temporarily_unavailable" => RenewalClass::Transient,
+                // Any other refusal needs the user (or a fix at the provider): retrying cannot help,
+                // and nothing suggests the current session is compromised.
+                _ => RenewalClass::InteractionRequired,
+            },
+            RenewalError::Timeout
+            | RenewalError::FailFast
+            | RenewalError::Unparsable(_)
+            | RenewalError::Network(_)
+            | RenewalError::Browser(_) => RenewalClass::Transient,
+            RenewalError::Token(error) if error.is_transient() => RenewalClass::Transient,
+            RenewalError::Callback(_) | RenewalError::Token(_) | RenewalError::IdToken(_) => {
+                RenewalClass::Fatal
+            }
+        }
+    }
+
+    /// A short stable name for the event log (`login_required`, `timeout`, `invalid_grant`, ...).
+    pub fn code(&self) -> String {
+        match self {
+            RenewalError::Provider { error, .. } => error.clone(),
+            RenewalError::Timeout => "timeout".into(),
+            RenewalError::FailFast => "provider_page_shown".into(),
+            RenewalError::Unparsable(code) => format!("unparsable_callback:{code}"),
+            RenewalError::Network(_) => "network".into(),
+            RenewalError::Callback(CallbackError::StateMismatch) => "state_mismatch".into(),
+            RenewalError::Callback(_) => "invalid_callback".into(),
+            RenewalError::Token(error) if error.is_invalid_grant() => "invalid_grant".into(),
+            RenewalError::Token(_) => "token_error".into(),
+            RenewalError::IdToken(IdTokenError::SubjectChanged) => "subject_changed".into(),
+            RenewalError::IdToken(_) => "invalid_id_token".into(),
+            RenewalError::Browser(_) => "browser".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RenewalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenewalError::Provider {
+                error,
+                description: Some(description),
+            } => {
+                write!(f, "the provider answered {error}: {description}")
+            }
+            RenewalError::Provider {
+                error,
+                description: None,
+            } => {
+                write!(f, "the provider answered {error}")
+            }
+            RenewalError::Timeout => f.write_str("the provider did not answer in time"),
+            RenewalError::FailFast => {
+                f.write_str("the provider showed a page in the hidden frame instead of answering")
+            }
+            RenewalError::Unparsable(code) => {
+                write!(f, "the silent page got a bad callback ({code})")
+            }
+            RenewalError::Network(why) => write!(f, "the provider could not be reached: {why}"),
+            RenewalError::Callback(error) => write!(f, "{error}"),
+            RenewalError::Token(error) => write!(f, "{error}"),
+            RenewalError::IdToken(error) => write!(f, "{error}"),
+            RenewalError::Browser(why) => write!(f, "the browser refused: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RenewalError {}
+
+impl From<CallbackError> for RenewalError {
+    fn from(error: CallbackError) -> RenewalError {
+        match error {
+            CallbackError::Provider { error, description } => {
+                RenewalError::Provider { error, description }
+            }
+            other => RenewalError::Callback(other),
+        }
+    }
+}
+
+impl From<TokenError> for RenewalError {
+    fn from(error: TokenError) -> RenewalError {
+        RenewalError::Token(error)
+    }
+}
+
+impl From<IdTokenError> for RenewalError {
+    fn from(error: IdTokenError) -> RenewalError {
+        RenewalError::IdToken(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(error: &str) -> RenewalError {
+        RenewalError::Provider {
+            error: error.into(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn classes() {
+        let check = |error: RenewalError, class: RenewalClass, code: &str| {
+            assert_eq!(error.class(), class, "{error:?}");
+            assert_eq!(error.code(), code, "{error:?}");
+            assert!(!error.to_string().is_empty());
+        };
+        for error in INTERACTION_ERRORS {
+            check(provider(error), RenewalClass::InteractionRequired, error);
+        }
+        check(
+            provider("access_denied"),
+            RenewalClass::InteractionRequired,
+            "access_denied",
+        );
+        check(
+            provider("server_error"),
+            RenewalClass::Transient,
+            "server_error",
+        );
+        check(
+            provider("temporarily_unavailable"),
+            RenewalClass::Transient,
+            "temporarily_unavailable",
+        );
+        check(RenewalError::Timeout, RenewalClass::Transient, "timeout");
+        check(
+            RenewalError::FailFast,
+            RenewalClass::Transient,
+            "provider_page_shown",
+        );
+        check(
+            RenewalError::Network("offline".into()),
+            RenewalClass::Transient,
+            "network",
+        );
+        check(
+            RenewalError::Token(TokenError::Server(503)),
+            RenewalClass::Transient,
+            "token_error",
+        );
+        let invalid_grant = TokenError::Provider {
+            error: "invalid_grant".into(),
+            description: None,
+        };
+        check(
+            RenewalError::Token(invalid_grant),
+            RenewalClass::Fatal,
+            "invalid_grant",
+        );
+        check(
+            RenewalError::Callback(CallbackError::StateMismatch),
+            RenewalClass::Fatal,
+            "state_mismatch",
+        );
+        check(
+            RenewalError::IdToken(IdTokenError::SubjectChanged),
+            RenewalClass::Fatal,
+            "subject_changed",
+        );
+        check(
+            RenewalError::IdToken(IdTokenError::BadSignature),
+            RenewalClass::Fatal,
+            "invalid_id_token",
+        );
+    }
+
+    #[test]
+    fn provider_errors_from_the_callback_keep_their_code() {
+        let error: RenewalError = CallbackError::Provider {
+            error: "login_required".into(),
+            description: Some("x".into()),
+        }
+        .into();
+        assert_eq!(error.class(), RenewalClass::InteractionRequired);
+        assert_eq!(error.to_string(), "the provider answered login_required: x");
+        let error: RenewalError = CallbackError::MissingIssuer.into();
+        assert_eq!(error.class(), RenewalClass::Fatal);
+    }
+}

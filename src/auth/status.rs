@@ -1,0 +1,291 @@
+//! What the session panel and app code see of renewal: the next renewal time, the last result, and
+//! an event log. Pure: a value updated by [`RenewalStatus::apply`], tested on the host.
+
+use super::protocol::renewal::{RenewalClass, RenewalError};
+use std::collections::VecDeque;
+
+/// How many log entries are kept (the oldest go first).
+pub const LOG_CAPACITY: usize = 100;
+
+/// One entry of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// When, in milliseconds since the epoch.
+    pub at_ms: u64,
+    /// What happened.
+    pub kind: LogKind,
+    /// Details for people (never a token).
+    pub detail: String,
+}
+
+/// The kinds of events in the log; app code can match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    /// Signed in (here or in another tab).
+    SignedIn,
+    /// Signed out, with the reason in the detail.
+    SignedOut,
+    /// A silent renewal began.
+    RenewalStarted,
+    /// A silent renewal stored a new session.
+    RenewalSucceeded,
+    /// A silent renewal failed; the class and code are in the detail.
+    RenewalFailed,
+    /// A newer session renewed by another tab was taken over, without a request of our own.
+    Adopted,
+    /// A message was ignored by the renewer (wrong origin, source, state or shape).
+    MessageIgnored,
+}
+
+impl LogKind {
+    /// A short name for the log view.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKind::SignedIn => "signed in",
+            LogKind::SignedOut => "signed out",
+            LogKind::RenewalStarted => "renewal started",
+            LogKind::RenewalSucceeded => "renewal succeeded",
+            LogKind::RenewalFailed => "renewal failed",
+            LogKind::Adopted => "adopted from another tab",
+            LogKind::MessageIgnored => "message ignored",
+        }
+    }
+}
+
+/// The outcome of the last renewal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRenewal {
+    /// When it ended.
+    pub at_ms: u64,
+    /// `None` on success, else the failure.
+    pub error: Option<RenewalError>,
+    /// From iframe creation to the new session stored (or to the failure).
+    pub duration_ms: u64,
+}
+
+/// The renewal status.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RenewalStatus {
+    /// When the next renewal (or retry) is due, while one is scheduled.
+    pub next_at_ms: Option<u64>,
+    /// A renewal is running.
+    pub in_flight: bool,
+    /// The last renewal's outcome.
+    pub last: Option<LastRenewal>,
+    /// Transient failures in a row (the backoff attempt).
+    pub failures_in_row: u32,
+    /// Renewal stopped because the provider needs the user: the session ends at expiry.
+    pub stopped: Option<RenewalError>,
+    /// Successful renewals in this page.
+    pub renewals: u32,
+    /// Messages the renewer ignored.
+    pub ignored_messages: u32,
+    /// The event log, oldest first.
+    pub log: VecDeque<LogEntry>,
+}
+
+/// A change to the status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusNote {
+    /// The next renewal or retry is (or is no longer) scheduled.
+    Scheduled(Option<u64>),
+    /// A renewal began.
+    Started { at_ms: u64 },
+    /// A renewal succeeded.
+    Succeeded { at_ms: u64, duration_ms: u64 },
+    /// A renewal failed.
+    Failed {
+        at_ms: u64,
+        duration_ms: u64,
+        error: RenewalError,
+    },
+    /// Another tab's session was adopted.
+    Adopted { at_ms: u64 },
+    /// The renewer ignored a message.
+    Ignored { at_ms: u64, reason: String },
+    /// Signed in (a new session: renewal starts afresh).
+    SignedIn { at_ms: u64, detail: String },
+    /// Signed out: nothing is scheduled any more.
+    SignedOut { at_ms: u64, detail: String },
+}
+
+impl RenewalStatus {
+    /// The status after `note`.
+    pub fn apply(&self, note: StatusNote) -> RenewalStatus {
+        let mut next = self.clone();
+        let (at_ms, kind, detail) = match note {
+            StatusNote::Scheduled(at) => {
+                next.next_at_ms = at;
+                return next;
+            }
+            StatusNote::Started { at_ms } => {
+                next.in_flight = true;
+                next.next_at_ms = None;
+                (at_ms, LogKind::RenewalStarted, String::new())
+            }
+            StatusNote::Succeeded { at_ms, duration_ms } => {
+                next.in_flight = false;
+                next.failures_in_row = 0;
+                next.stopped = None;
+                next.renewals += 1;
+                next.last = Some(LastRenewal {
+                    at_ms,
+                    error: None,
+                    duration_ms,
+                });
+                (
+                    at_ms,
+                    LogKind::RenewalSucceeded,
+                    format!("in {duration_ms} ms"),
+                )
+            }
+            StatusNote::Failed {
+                at_ms,
+                duration_ms,
+                error,
+            } => {
+                next.in_flight = false;
+                let class = error.class();
+                match class {
+                    RenewalClass::Transient => next.failures_in_row += 1,
+                    RenewalClass::InteractionRequired => next.stopped = Some(error.clone()),
+                    RenewalClass::Fatal => {}
+                }
+                let detail = format!("{} ({}): {error}", error.code(), class.name());
+                next.last = Some(LastRenewal {
+                    at_ms,
+                    error: Some(error),
+                    duration_ms,
+                });
+                (at_ms, LogKind::RenewalFailed, detail)
+            }
+            StatusNote::Adopted { at_ms } => {
+                next.failures_in_row = 0;
+                next.stopped = None;
+                (at_ms, LogKind::Adopted, String::new())
+            }
+            StatusNote::Ignored { at_ms, reason } => {
+                next.ignored_messages += 1;
+                (at_ms, LogKind::MessageIgnored, reason)
+            }
+            StatusNote::SignedIn { at_ms, detail } => {
+                next.failures_in_row = 0;
+                next.stopped = None;
+                (at_ms, LogKind::SignedIn, detail)
+            }
+            StatusNote::SignedOut { at_ms, detail } => {
+                next.next_at_ms = None;
+                next.in_flight = false;
+                next.failures_in_row = 0;
+                next.stopped = None;
+                (at_ms, LogKind::SignedOut, detail)
+            }
+        };
+        if next.log.len() == LOG_CAPACITY {
+            next.log.pop_front();
+        }
+        next.log.push_back(LogEntry {
+            at_ms,
+            kind,
+            detail,
+        });
+        next
+    }
+
+    /// The newest log entry.
+    pub fn last_entry(&self) -> Option<&LogEntry> {
+        self.log.back()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login_required() -> RenewalError {
+        RenewalError::Provider {
+            error: "login_required".into(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn a_renewal_cycle() {
+        let status = RenewalStatus::default()
+            .apply(StatusNote::Scheduled(Some(10)))
+            .apply(StatusNote::Started { at_ms: 10 });
+        assert!(status.in_flight);
+        assert_eq!(status.next_at_ms, None);
+        let status = status.apply(StatusNote::Failed {
+            at_ms: 20,
+            duration_ms: 10,
+            error: RenewalError::Timeout,
+        });
+        assert_eq!(
+            (
+                status.in_flight,
+                status.failures_in_row,
+                status.stopped.is_none()
+            ),
+            (false, 1, true)
+        );
+        let status = status
+            .apply(StatusNote::Started { at_ms: 30 })
+            .apply(StatusNote::Succeeded {
+                at_ms: 40,
+                duration_ms: 10,
+            });
+        assert_eq!((status.failures_in_row, status.renewals), (0, 1));
+        assert_eq!(status.last.as_ref().map(|last| last.duration_ms), Some(10));
+        let kinds: Vec<_> = status.log.iter().map(|entry| entry.kind).collect();
+        use LogKind::*;
+        assert_eq!(
+            kinds,
+            [
+                RenewalStarted,
+                RenewalFailed,
+                RenewalStarted,
+                RenewalSucceeded
+            ]
+        );
+        assert!(
+            status.log[1].detail.starts_with("timeout (transient)"),
+            "{:?}",
+            status.log[1]
+        );
+    }
+
+    #[test]
+    fn interaction_required_stops_until_a_new_session() {
+        let status = RenewalStatus::default().apply(StatusNote::Failed {
+            at_ms: 1,
+            duration_ms: 1,
+            error: login_required(),
+        });
+        assert_eq!(status.stopped, Some(login_required()));
+        assert_eq!(status.failures_in_row, 0);
+        assert_eq!(status.apply(StatusNote::Adopted { at_ms: 2 }).stopped, None);
+        let signed_out = status.apply(StatusNote::SignedOut {
+            at_ms: 3,
+            detail: "expired".into(),
+        });
+        assert_eq!(
+            (signed_out.stopped.clone(), signed_out.next_at_ms),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn the_log_is_bounded_and_counts_ignored_messages() {
+        let mut status = RenewalStatus::default();
+        for at_ms in 0..(LOG_CAPACITY as u64 + 5) {
+            status = status.apply(StatusNote::Ignored {
+                at_ms,
+                reason: "wrong origin".into(),
+            });
+        }
+        assert_eq!(status.log.len(), LOG_CAPACITY);
+        assert_eq!(status.log.front().map(|entry| entry.at_ms), Some(5));
+        assert_eq!(status.ignored_messages, LOG_CAPACITY as u32 + 5);
+    }
+}

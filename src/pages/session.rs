@@ -1,0 +1,144 @@
+//! The session panel (expiry countdown, next renewal, last result, event log) and the banner that
+//! asks the user to sign in again when renewal needs them.
+
+use crate::auth::protocol::state::AuthState;
+use crate::auth::status::LogEntry;
+use crate::auth::use_auth;
+use gloo::timers::callback::Interval;
+use yew::prelude::*;
+
+/// Re-renders the calling component every `period_ms` (for countdowns); returns the current time.
+#[hook]
+fn use_now(period_ms: u32) -> u64 {
+    let now = use_state(crate::auth::browser::clock::now_ms);
+    {
+        let now = now.clone();
+        use_effect_with(period_ms, move |period_ms| {
+            let interval = Interval::new(*period_ms, move || {
+                now.set(crate::auth::browser::clock::now_ms())
+            });
+            move || drop(interval)
+        });
+    }
+    *now
+}
+
+/// `1 h 02 min`, `4 min 05 s`, `12 s`.
+pub fn format_duration(ms: u64) -> String {
+    let seconds = ms / 1000;
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {:02} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+fn clock_time(at_ms: u64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64))
+        .to_locale_time_string("en-GB")
+        .into()
+}
+
+/// The signed-in session at a glance, updated live.
+#[function_component(SessionPanel)]
+pub fn session_panel() -> Html {
+    let auth = use_auth();
+    let now = use_now(1000);
+    let Some(session) = auth.state().session() else {
+        return html! {};
+    };
+    let status = auth.status();
+    let expires_in = session.expires_at_ms.saturating_sub(now);
+    let next = if status.in_flight {
+        "renewing now…".to_owned()
+    } else if let Some(error) = &status.stopped {
+        format!("stopped: {}", error.code())
+    } else if let Some(at) = status.next_at_ms {
+        format!(
+            "{} (in {})",
+            clock_time(at),
+            format_duration(at.saturating_sub(now))
+        )
+    } else {
+        "not scheduled".to_owned()
+    };
+    let last = match &status.last {
+        None => "none yet".to_owned(),
+        Some(last) => match &last.error {
+            None => format!(
+                "succeeded in {} ms at {}",
+                last.duration_ms,
+                clock_time(last.at_ms)
+            ),
+            Some(error) => format!(
+                "failed: {} ({}) after {} ms at {}",
+                error.code(),
+                error.class().name(),
+                last.duration_ms,
+                clock_time(last.at_ms)
+            ),
+        },
+    };
+    html! {
+        <section id="session-panel" class="panel" aria-label="Session">
+            <h2>{ "Session" }</h2>
+            <dl class="facts">
+                <dt>{ "Access token expires in" }</dt>
+                <dd id="session-expires-in">{ format_duration(expires_in) }</dd>
+                <dt>{ "Next renewal" }</dt><dd id="next-renewal">{ next }</dd>
+                <dt>{ "Last renewal" }</dt><dd id="last-renewal">{ last }</dd>
+                <dt>{ "Renewals" }</dt><dd id="renewal-count">{ status.renewals }</dd>
+                <dt>{ "Ignored messages" }</dt><dd id="ignored-count">{ status.ignored_messages }</dd>
+            </dl>
+            <h3>{ "Events" }</h3>
+            <ol id="event-log" class="log" reversed=true>
+                { for status.log.iter().rev().take(20).map(log_line) }
+            </ol>
+        </section>
+    }
+}
+
+fn log_line(entry: &LogEntry) -> Html {
+    let kind = entry.kind.name();
+    html! {
+        <li data-kind={kind.replace(' ', "-")}>
+            <time>{ clock_time(entry.at_ms) }</time>{ " " }<strong>{ kind }</strong>
+            if !entry.detail.is_empty() { { " — " }{ &entry.detail } }
+        </li>
+    }
+}
+
+/// Shown while signed in when renewal needs the user: the session stays until it expires.
+#[function_component(SessionBanner)]
+pub fn session_banner() -> Html {
+    let auth = use_auth();
+    let now = use_now(15_000);
+    let (AuthState::SignedIn(session), Some(_)) = (auth.state(), &auth.status().stopped) else {
+        return html! {};
+    };
+    let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
+    let login = {
+        let auth = auth.clone();
+        Callback::from(move |_| auth.login(&crate::auth::browser::navigation::current_path()))
+    };
+    html! {
+        <div id="session-banner" class="banner" role="alert">
+            { format!("Your session ends in {minutes} min — sign in again to keep working.") }
+            <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(0), "0 s");
+        assert_eq!(format_duration(59_999), "59 s");
+        assert_eq!(format_duration(60_000), "1 min 00 s");
+        assert_eq!(format_duration(245_000), "4 min 05 s");
+        assert_eq!(format_duration(3_720_000), "1 h 02 min");
+    }
+}
