@@ -127,6 +127,27 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
 }
 
 #[tokio::test]
+async fn es256_id_tokens_are_verified_too() {
+    let h = Harness::builder()
+        .provider_env("ID_TOKEN_ALG", "ES256")
+        .start()
+        .await;
+    h.log_in().await;
+    let stored = h
+        .browser
+        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
+        .await;
+    let stored: Value = serde_json::from_str(stored.as_str().unwrap()).unwrap();
+    let id_token = stored["id_token"].as_str().unwrap();
+    let header = id_token.split('.').next().unwrap();
+    assert!(
+        header.starts_with("eyJhbGciOiJFUzI1Ni"),
+        "not an ES256 id_token: {header}"
+    );
+    h.close().await;
+}
+
+#[tokio::test]
 async fn implicit_legacy_flow_signs_in() {
     let h = Harness::start().await;
     let mut config = h.app.config().unwrap();

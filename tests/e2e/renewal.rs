@@ -248,3 +248,34 @@ async fn logout_in_one_tab_signs_out_the_other() {
     );
     h.close().await;
 }
+
+#[tokio::test]
+async fn memory_storage_restores_the_session_on_reload_by_a_silent_renewal() {
+    let h = start().await;
+    let mut config = h.app.config().unwrap();
+    config["storage"] = serde_json::json!("memory");
+    h.app.set_config(config);
+    h.log_in().await;
+    assert_eq!(
+        stored_token(&h).await,
+        None,
+        "memory storage wrote the session to localStorage"
+    );
+    h.provider.reset_stats().await;
+    h.open("/profile").await;
+    let name = h
+        .browser
+        .wait_for("#profile-name")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(name, crate::fixtures::DEMO_NAME);
+    let stats = h.provider.stats().await;
+    assert_eq!(
+        stats["authorize_prompt_none"], 1,
+        "one silent renewal restores the session: {stats}"
+    );
+    assert_eq!(stats["authorize"], 1, "no interactive sign-in: {stats}");
+    h.close().await;
+}
