@@ -6,6 +6,8 @@
 //! since any same-origin script can post one.
 
 use crate::parse::{parse_callback, Callback, ParseError};
+use alloc::string::String;
+use core::fmt;
 
 /// The `type` field that marks a message as the silent page's.
 pub const MESSAGE_TYPE: &str = "oidc-silent-callback";
@@ -30,8 +32,8 @@ pub enum DecodeError {
     Params(ParseError),
 }
 
-impl std::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Foreign => f.write_str("not a silent-renewal message"),
             DecodeError::Malformed => f.write_str("a silent-renewal message of the wrong shape"),
@@ -42,7 +44,7 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 /// Decodes the fields of a received message object: its `type`, `params` and `error` properties, each
 /// `None` when absent or not a string.
@@ -58,7 +60,7 @@ pub fn decode_message(
         (Some(params), None) => parse_callback(params)
             .map(SilentMessage::Callback)
             .map_err(DecodeError::Params),
-        (None, Some(code)) if is_error_code(code) => Ok(SilentMessage::Unparsable(code.to_owned())),
+        (None, Some(code)) if is_error_code(code) => Ok(SilentMessage::Unparsable(code.into())),
         _ => Err(DecodeError::Malformed),
     }
 }
