@@ -1,9 +1,12 @@
 //! The root component: loads `config.json`, then routes.
 
+use crate::auth::browser::navigation;
+use crate::auth::protocol::doctor::ConfigLoadError;
 use crate::auth::{use_auth, AuthProvider};
 use crate::config::Config;
 use crate::pages::{
-    ApiPage, CallbackPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner,
+    ApiPage, CallbackPage, ConfigErrorPage, DoctorPage, HomePage, NotFoundPage, ProfilePage,
+    SessionBanner, SessionRecorder,
 };
 use gloo::net::http::Request;
 use std::rc::Rc;
@@ -21,6 +24,8 @@ pub enum Route {
     Api,
     #[at("/callback")]
     Callback,
+    #[at("/doctor")]
+    Doctor,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -48,6 +53,10 @@ pub fn app() -> Html {
     }
     match &*config {
         ConfigState::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+        // The doctor's first check is config.json itself: it must work when the app cannot start.
+        ConfigState::Failed(_) if is_doctor_path(&navigation::current_path()) => {
+            html! { <DoctorPage /> }
+        }
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
         ConfigState::Ready(config) => html! {
             <ContextProvider<Rc<Config>> context={config.clone()}>
@@ -56,6 +65,8 @@ pub fn app() -> Html {
                         <Nav />
                         <SessionBanner />
                         <Switch<Route> render={switch} />
+                        <SessionRecorder />
+                        <Footer />
                     </BrowserRouter>
                 </AuthProvider>
             </ContextProvider<Rc<Config>>>
@@ -64,25 +75,31 @@ pub fn app() -> Html {
 }
 
 async fn load_config() -> ConfigState {
-    let response = match Request::get(CONFIG_URL).send().await {
-        Ok(response) => response,
-        Err(error) => {
-            return ConfigState::Failed(format!("config.json could not be fetched: {error}"))
-        }
-    };
+    match fetch_config().await {
+        Ok(config) => ConfigState::Ready(Rc::new(config)),
+        Err(error) => ConfigState::Failed(error.to_string()),
+    }
+}
+
+/// Fetches and validates `config.json` (the app at start, the setup doctor on every run).
+pub async fn fetch_config() -> Result<Config, ConfigLoadError> {
+    let response = Request::get(CONFIG_URL)
+        .send()
+        .await
+        .map_err(|error| ConfigLoadError::Unreachable(error.to_string()))?;
     if !response.ok() {
-        return ConfigState::Failed(format!(
-            "config.json could not be fetched: HTTP {}",
-            response.status()
-        ));
+        return Err(ConfigLoadError::Status(response.status()));
     }
-    match response.text().await {
-        Ok(text) => match Config::from_json(&text) {
-            Ok(config) => ConfigState::Ready(Rc::new(config)),
-            Err(error) => ConfigState::Failed(error.to_string()),
-        },
-        Err(error) => ConfigState::Failed(format!("config.json could not be read: {error}")),
-    }
+    let text = response
+        .text()
+        .await
+        .map_err(|error| ConfigLoadError::Unreadable(error.to_string()))?;
+    Config::from_json(&text).map_err(ConfigLoadError::Invalid)
+}
+
+/// Whether `path` (with its query or fragment) is the doctor's route.
+fn is_doctor_path(path: &str) -> bool {
+    path.split(['?', '#']).next() == Some(Route::Doctor.to_path().as_str())
 }
 
 fn switch(route: Route) -> Html {
@@ -91,6 +108,7 @@ fn switch(route: Route) -> Html {
         Route::Profile => html! { <ProfilePage /> },
         Route::Api => html! { <ApiPage /> },
         Route::Callback => html! { <CallbackPage /> },
+        Route::Doctor => html! { <DoctorPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
@@ -130,5 +148,16 @@ pub fn auth_button() -> Html {
     } else {
         let login = Callback::from(move |_| auth.login("/"));
         html! { <button id="login" onclick={login}>{ "Log in" }</button> }
+    }
+}
+
+/// The footer: the setup doctor, one click from every page.
+#[function_component(Footer)]
+pub fn footer() -> Html {
+    html! {
+        <footer id="footer" class="notice">
+            { "Sign-in or renewal not working? " }
+            <Link<Route> to={Route::Doctor}>{ "Run the setup doctor" }</Link<Route>>
+        </footer>
     }
 }

@@ -9,6 +9,7 @@ use super::protocol::callback::{check_callback, AuthorizationResponse, CallbackE
 use super::protocol::discovery::{
     discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
 };
+use super::protocol::doctor::{ProbeError, TokenProbe};
 use super::protocol::id_token::{
     check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
 };
@@ -190,6 +191,13 @@ impl AuthClient {
         &self.inner.namespace
     }
 
+    /// The cross-tab lock every silent request of this client holds: one per client and audience, so
+    /// that tokens for different APIs renew independently but one API's renew once.
+    pub fn renewal_lock_name(&self) -> String {
+        let audience = self.inner.config.audience.as_deref().unwrap_or_default();
+        format!("{}:renew:{audience}", self.inner.namespace)
+    }
+
     /// The stored session, if any. A corrupted or absurd stored value is removed and reported: the
     /// caller shows signed-out. Makes no request.
     pub fn restore(&self) -> Result<Option<Session>, StoredSessionError> {
@@ -324,6 +332,41 @@ impl AuthClient {
     pub fn forget_session(&self) {
         self.inner.sessions.remove(SESSION_KEY);
         self.inner.transactions.remove(TRANSACTION_KEY);
+    }
+
+    /// Setup doctor: fetches the discovery document afresh (never the cached one) and checks it as
+    /// sign-in does. Keeps nothing.
+    pub async fn probe_discovery(&self) -> Result<ProviderMetadata, ProbeError> {
+        let config = &self.inner.config;
+        let body = fetch_document(&discovery_url(&config.issuer)).await?;
+        parse_discovery(&body, &config.issuer, config.flow).map_err(ProbeError::Discovery)
+    }
+
+    /// Setup doctor: fetches the key set at `jwks_uri` afresh and checks it as sign-in does.
+    pub async fn probe_jwks(&self, jwks_uri: &str) -> Result<Jwks, ProbeError> {
+        parse_jwks(&fetch_document(jwks_uri).await?).map_err(ProbeError::Jwks)
+    }
+
+    /// Setup doctor: posts a code that cannot exist (with this client's id and redirect URI) to
+    /// `token_endpoint`, to learn whether the browser lets this origin read the answer (CORS) and
+    /// whether the provider knows the client. No token can come of it.
+    pub async fn probe_token_endpoint(&self, token_endpoint: &str) -> TokenProbe {
+        let config = &self.inner.config;
+        let redirect_uri = format!("{}{}", self.inner.origin, config.redirect_path);
+        // A well-formed PKCE verifier (43 unreserved characters) that matches no challenge.
+        let verifier = "0".repeat(43);
+        let body = token_request_body("doctor-probe", &redirect_uri, &config.client_id, &verifier);
+        match http::post_form(token_endpoint, &body).await {
+            Ok(response) => TokenProbe::Answered {
+                status: response.status,
+                error: match parse_token_response(response.status, &response.body) {
+                    Err(TokenError::Provider { error, .. }) => Some(error),
+                    _ => None,
+                },
+            },
+            Err(http::HttpError::Network(why)) => TokenProbe::Refused(why),
+            Err(error) => TokenProbe::Refused(error.to_string()),
+        }
     }
 
     /// Signs out: forgets the session and any pending transaction, then ends the provider session
@@ -530,6 +573,26 @@ impl AuthClient {
         *self.inner.jwks.borrow_mut() = Some(jwks.clone());
         Ok(jwks)
     }
+}
+
+/// The body of a `GET url` that answered 200, for the setup doctor's probes.
+async fn fetch_document(url: &str) -> Result<String, ProbeError> {
+    let response = http::get(url)
+        .await
+        .map_err(|error| ProbeError::Unreachable {
+            url: url.to_owned(),
+            why: match error {
+                http::HttpError::Network(why) => why,
+                error => error.to_string(),
+            },
+        })?;
+    if response.status != 200 {
+        return Err(ProbeError::Status {
+            url: url.to_owned(),
+            status: response.status,
+        });
+    }
+    Ok(response.body)
 }
 
 /// The secrets of one authorize request, kept until its answer arrives.

@@ -185,9 +185,7 @@ impl Keeper {
         self.shared.borrow_mut().in_flight = true;
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            // One lock per client and audience: tokens for different APIs renew independently.
-            let audience = keeper.client.config().audience.clone().unwrap_or_default();
-            let lock = format!("{}:renew:{audience}", keeper.client.namespace());
+            let lock = keeper.client.renewal_lock_name();
             let work = {
                 let keeper = keeper.clone();
                 async move { keeper.renew_locked(expected_sub).await }

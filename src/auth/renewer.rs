@@ -19,13 +19,13 @@
 //!   frame (a new window), never a navigated old one.
 
 use super::browser::error::js_message;
+use super::browser::listener::Listener;
 use super::browser::navigation;
 use gloo::timers::callback::Timeout;
 use silent_callback::{decode_message, Callback as SilentCallback, DecodeError, SilentMessage};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::{Rc, Weak};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, EventTarget, HtmlIFrameElement, MessageEvent};
 use yew::prelude::*;
@@ -271,12 +271,12 @@ impl Attempt {
                     on_message(&weak, event);
                 }
             };
-            listeners.extend(Listener::add(&window, "message", on_message));
+            listeners.extend(listen(&window, "message", on_message));
         }
         let frame = new_frame();
         if let Some(frame) = &frame {
             let weak = weak.clone();
-            listeners.extend(Listener::add(frame, "load", move |_| on_load(&weak)));
+            listeners.extend(listen(frame, "load", move |_| on_load(&weak)));
         }
         *slot.borrow_mut() = Some(Attempt {
             request,
@@ -408,6 +408,19 @@ impl Drop for Attempt {
     }
 }
 
+/// Adds a listener; without it the request can still end by its timeout, so a failure is only logged.
+fn listen(
+    target: &EventTarget,
+    kind: &'static str,
+    callback: impl FnMut(Event) + 'static,
+) -> Option<Listener> {
+    Listener::new(target, kind, callback)
+        .map_err(|error| {
+            gloo::console::warn!(format!("silent renewal: cannot listen to {kind}: {error}"))
+        })
+        .ok()
+}
+
 /// A new renewal frame, not yet in the document and without a URL: hidden, out of the tab order and
 /// of the accessibility tree, zero-sized.
 fn new_frame() -> Option<HtmlIFrameElement> {
@@ -419,54 +432,19 @@ fn new_frame() -> Option<HtmlIFrameElement> {
     frame.set_tab_index(-1);
     frame.set_width("0");
     frame.set_height("0");
-    let attributes = [
-        ("aria-hidden", "true"),
-        ("style", "position:absolute;width:0;height:0;border:0"),
-    ];
-    for (name, value) in attributes {
-        frame.set_attribute(name, value).ok()?;
+    frame.set_attribute("aria-hidden", "true").ok()?;
+    // Through the CSSOM, not a `style` attribute: a strict CSP (no 'unsafe-inline' styles) blocks the
+    // attribute but not this.
+    let style = frame.style();
+    for (property, value) in [
+        ("position", "absolute"),
+        ("width", "0"),
+        ("height", "0"),
+        ("border", "0"),
+    ] {
+        style.set_property(property, value).ok()?;
     }
     Some(frame)
-}
-
-/// An event listener that is removed when dropped.
-struct Listener {
-    target: EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
-}
-
-impl Listener {
-    fn add(
-        target: &EventTarget,
-        kind: &'static str,
-        callback: impl FnMut(Event) + 'static,
-    ) -> Option<Self> {
-        let callback = Closure::<dyn FnMut(Event)>::new(callback);
-        match target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()) {
-            Ok(()) => Some(Self {
-                target: target.clone(),
-                kind,
-                callback,
-            }),
-            Err(error) => {
-                // Without this listener the request can still end by its timeout.
-                gloo::console::warn!(format!(
-                    "silent renewal: cannot listen to {kind}: {}",
-                    js_message(&error)
-                ));
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
-//! What the session panel and app code see of renewal: the next renewal time, the last result, and
-//! an event log. Pure: a value updated by [`RenewalStatus::apply`], tested on the host.
+//! What the session panel and app code see of renewal: the next renewal time, the last result, an
+//! event log, and the lifetimes of the sessions held (for the timeline). Pure: a value updated by
+//! [`RenewalStatus::apply`], tested on the host.
 
 use super::protocol::renewal::{RenewalClass, RenewalError};
 use std::collections::VecDeque;
 
 /// How many log entries are kept (the oldest go first).
 pub const LOG_CAPACITY: usize = 100;
+
+/// How many session lifetimes are kept (the oldest go first).
+pub const SESSIONS_CAPACITY: usize = 20;
 
 /// One entry of the event log.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +20,18 @@ pub struct LogEntry {
     pub kind: LogKind,
     /// Details for people (never a token).
     pub detail: String,
+    /// The failure's class, for [`LogKind::RenewalFailed`].
+    pub class: Option<RenewalClass>,
+}
+
+/// When one session's access token was received and when it expires, in milliseconds since the
+/// epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSpan {
+    /// When the session was created (sign-in or renewal), by the local clock.
+    pub issued_at_ms: u64,
+    /// When its access token expires.
+    pub expires_at_ms: u64,
 }
 
 /// The kinds of events in the log; app code can match on them.
@@ -82,6 +98,8 @@ pub struct RenewalStatus {
     pub ignored_messages: u32,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
+    /// The sessions held in this page (signed in, restored, renewed, adopted), oldest first.
+    pub sessions: VecDeque<TokenSpan>,
 }
 
 /// A change to the status.
@@ -107,15 +125,27 @@ pub enum StatusNote {
     SignedIn { at_ms: u64, detail: String },
     /// Signed out: nothing is scheduled any more.
     SignedOut { at_ms: u64, detail: String },
+    /// A session is held: recorded for the timeline (once per span), not logged.
+    Session(TokenSpan),
 }
 
 impl RenewalStatus {
     /// The status after `note`.
     pub fn apply(&self, note: StatusNote) -> RenewalStatus {
         let mut next = self.clone();
+        let mut class = None;
         let (at_ms, kind, detail) = match note {
             StatusNote::Scheduled(at) => {
                 next.next_at_ms = at;
+                return next;
+            }
+            StatusNote::Session(span) => {
+                if !next.sessions.contains(&span) {
+                    if next.sessions.len() == SESSIONS_CAPACITY {
+                        next.sessions.pop_front();
+                    }
+                    next.sessions.push_back(span);
+                }
                 return next;
             }
             StatusNote::Started { at_ms } => {
@@ -145,13 +175,14 @@ impl RenewalStatus {
                 error,
             } => {
                 next.in_flight = false;
-                let class = error.class();
-                match class {
+                let error_class = error.class();
+                match error_class {
                     RenewalClass::Transient => next.failures_in_row += 1,
                     RenewalClass::InteractionRequired => next.stopped = Some(error.clone()),
                     RenewalClass::Fatal => {}
                 }
-                let detail = format!("{} ({}): {error}", error.code(), class.name());
+                class = Some(error_class);
+                let detail = format!("{} ({}): {error}", error.code(), error_class.name());
                 next.last = Some(LastRenewal {
                     at_ms,
                     error: Some(error),
@@ -188,6 +219,7 @@ impl RenewalStatus {
             at_ms,
             kind,
             detail,
+            class,
         });
         next
     }
@@ -252,6 +284,31 @@ mod tests {
             status.log[1].detail.starts_with("timeout (transient)"),
             "{:?}",
             status.log[1]
+        );
+        assert_eq!(status.log[1].class, Some(RenewalClass::Transient));
+        assert_eq!(status.log[3].class, None);
+    }
+
+    #[test]
+    fn sessions_are_recorded_once_each_and_bounded_without_logging() {
+        let span = |at: u64| TokenSpan {
+            issued_at_ms: at,
+            expires_at_ms: at + 300_000,
+        };
+        let status = RenewalStatus::default()
+            .apply(StatusNote::Session(span(0)))
+            .apply(StatusNote::Session(span(0)))
+            .apply(StatusNote::Session(span(200_000)));
+        assert_eq!(Vec::from(status.sessions.clone()), [span(0), span(200_000)]);
+        assert!(status.log.is_empty());
+        let mut status = status;
+        for at in 0..(SESSIONS_CAPACITY as u64 + 3) {
+            status = status.apply(StatusNote::Session(span(1_000_000 + at)));
+        }
+        assert_eq!(status.sessions.len(), SESSIONS_CAPACITY);
+        assert_eq!(
+            status.sessions.back(),
+            Some(&span(1_000_000 + SESSIONS_CAPACITY as u64 + 2))
         );
     }
 

@@ -1,7 +1,7 @@
 use crate::auth::protocol::state::{AuthState, SignOutReason};
 use crate::auth::use_auth;
 use crate::config::{Config, Flow};
-use crate::pages::SessionPanel;
+use crate::pages::{SessionPanel, SessionTimeline};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -48,6 +48,7 @@ pub fn home_page() -> Html {
             <p id="auth-status" class={classes!("status", class)} role="status">{ status }</p>
             { detail }
             <SessionPanel />
+            <SessionTimeline />
             <p>{ "This app signs you in with your OpenID provider and renews your session silently, in a hidden frame, before it expires." }</p>
             <dl class="facts">
                 <dt>{ "Provider" }</dt><dd id="issuer">{ &config.issuer }</dd>

@@ -3,15 +3,19 @@
 mod api;
 mod callback;
 mod config_error;
+mod doctor;
 mod home;
 mod not_found;
 mod profile;
 mod session;
+mod timeline;
 
 pub use api::ApiPage;
 pub use callback::CallbackPage;
 pub use config_error::{ConfigErrorPage, ConfigErrorProps};
+pub use doctor::DoctorPage;
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use profile::ProfilePage;
 pub use session::{format_duration, SessionBanner, SessionPanel};
+pub use timeline::{SessionRecorder, SessionTimeline, Timeline, TimelineProps};

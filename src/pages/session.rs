@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 /// Re-renders the calling component every `period_ms` (for countdowns); returns the current time.
 #[hook]
-fn use_now(period_ms: u32) -> u64 {
+pub(crate) fn use_now(period_ms: u32) -> u64 {
     let now = use_state(crate::auth::browser::clock::now_ms);
     {
         let now = now.clone();

@@ -9,6 +9,7 @@ mod navigation;
 mod renewer;
 mod storage;
 mod tabs;
+mod timeline;
 mod wake;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -112,10 +112,22 @@ function readConfig(env) {
   }
   const origins = envOr(env, 'APP_ORIGINS', 'http://localhost:8080')
     .split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin);
+  // The setup doctor's tests need a provider that refuses the app's origin (CORS) or lacks its
+  // silent callback URL; the defaults are the working setup.
+  const corsRaw = envOr(env, 'CORS_ORIGINS', '');
+  const corsOrigins = corsRaw === 'none'
+    ? []
+    : (corsRaw ? corsRaw.split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin) : origins);
+  const silentRedirect = envOr(env, 'SILENT_REDIRECT', '1');
+  if (!['0', '1'].includes(silentRedirect)) {
+    throw new ConfigError(`SILENT_REDIRECT must be 0 or 1, got "${silentRedirect}"`);
+  }
 
   return {
     port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
     appOrigins: new Set(origins),
+    corsOrigins: new Set(corsOrigins),
+    silentRedirect: silentRedirect === '1',
     clientId: envOr(env, 'CLIENT_ID', 'oidc-renew-demo'),
     audience: parseAudience(envOr(env, 'AUDIENCE', 'urn:oidc-renew:demo-api')),
     tokenTtl: parseInteger('TOKEN_TTL', envOr(env, 'TOKEN_TTL', '300'), { min: 1, max: SESSION_TTL }),
@@ -163,7 +175,9 @@ function clientMetadata(config) {
     grant_types: ['authorization_code', 'implicit'],
     // `id_token token` is the legacy implicit mode the app still supports.
     response_types: ['code', 'id_token token'],
-    redirect_uris: origins.flatMap((o) => [`${o}/`, `${o}/callback`, `${o}/silent/`]),
+    redirect_uris: origins.flatMap((o) => [
+      `${o}/`, `${o}/callback`, ...(config.silentRedirect ? [`${o}/silent/`] : []),
+    ]),
     post_logout_redirect_uris: origins.map((o) => `${o}/`),
     id_token_signed_response_alg: config.idTokenAlg,
   };
@@ -280,9 +294,9 @@ function providerConfiguration(config, { jwks, adapter }) {
     // app reads them there, not from /me).
     conformIdTokenClaims: false,
 
-    // The browser itself calls /token and /me: allow exactly the app origins.
+    // The browser itself calls /token and /me: allow exactly the app origins (CORS_ORIGINS).
     clientBasedCORS(ctx, origin, client) {
-      return client.clientId === config.clientId && config.appOrigins.has(origin);
+      return client.clientId === config.clientId && config.corsOrigins.has(origin);
     },
 
     cookies: {
@@ -740,7 +754,9 @@ async function main() {
 
   log(`issuer ${issuer}, client ${config.clientId}, app origins ${[...config.appOrigins].join(' ')}, `
     + `audience ${config.audience}, token ttl ${config.tokenTtl}s, id_token ${config.idTokenAlg}, `
-    + `test hooks ${config.testHooks ? 'on' : 'off'}`);
+    + `test hooks ${config.testHooks ? 'on' : 'off'}, `
+    + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
+    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);
 }

@@ -23,6 +23,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub(crate) mod listener;
 pub mod navigation;
 pub mod random;
 pub mod storage;

@@ -15,9 +15,9 @@
 
 use super::clock::now_ms;
 use super::error::{js_error, window, BrowserError};
+use super::listener::Listener;
 use super::random::random_bytes;
 use super::storage::{StorageArea, Store};
-use super::wake::Listener;
 use gloo::timers::callback::{Interval, Timeout};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};

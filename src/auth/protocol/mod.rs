@@ -18,11 +18,12 @@
 //! Modules, in the order of a sign-in:
 //! [`discovery`], [`pkce`], [`transaction`], [`authorize`], [`callback`], [`token`], [`jwt`],
 //! [`jwks`], [`id_token`], [`session`], [`state`], [`logout`]; then, for silent renewal, [`schedule`]
-//! (when to renew) and [`renewal`] (what a failure means).
+//! (when to renew) and [`renewal`] (what a failure means); [`doctor`] judges the setup checks.
 
 pub mod authorize;
 pub mod callback;
 pub mod discovery;
+pub mod doctor;
 pub mod id_token;
 pub mod jwks;
 pub mod jwt;
