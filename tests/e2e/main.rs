@@ -7,7 +7,8 @@
 //! cargo test -p e2e -- --test-threads=2
 //! ```
 //!
-//! Environment: `E2E_DIST` (served directory, default `dist/`), `CHROMEDRIVER`, `E2E_CHROMIUM`.
+//! Environment: `E2E_DIST` (served directory, default `dist/`), `E2E_HOST` (`nginx`: serve it with nginx
+//! and the deploy template), `CHROMEDRIVER`, `E2E_CHROMIUM`, `E2E_NGINX`, `E2E_SCREENSHOTS`.
 //! See README.md beside this file.
 
 // Each test module uses a different part of the fixture API.
@@ -15,5 +16,7 @@
 mod fixtures;
 
 mod auth;
+mod doctor;
 mod renewal;
+mod screenshots;
 mod smoke;

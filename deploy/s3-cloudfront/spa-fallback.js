@@ -1,0 +1,31 @@
+// CloudFront Function (viewer request; runtime cloudfront-js-2.0, works on 1.0 too) for oidc-renew:
+// the app's routes and the silent page, on a private S3 origin. Attach it to every behavior that serves
+// the app (the default one and /silent/*).
+//   /silent          -> 301 to /silent/ (the silent page is a page of its own)
+//   /silent/, /      -> the directory's index.html
+//   /profile, /x/y   -> /index.html: a route of the app, which routes itself
+//   /missing.js      -> unchanged: a file, 404 (403 from a private bucket) when it is missing
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === '/silent') {
+    return {
+      statusCode: 301,
+      statusDescription: 'Moved Permanently',
+      headers: { location: { value: '/silent/' } },
+    };
+  }
+  if (uri.charAt(uri.length - 1) === '/') {
+    if (uri === '/' || uri === '/silent/') {
+      request.uri = uri + 'index.html';
+    } else {
+      request.uri = '/index.html';
+    }
+    return request;
+  }
+  var last = uri.substring(uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1 && uri.indexOf('/silent/') !== 0) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
