@@ -61,6 +61,12 @@ impl AuthHandle {
         );
     }
 
+    /// Asks the session keeper for one silent renewal now, whatever the schedule says. Does nothing
+    /// while a renewal runs or when not signed in; the result shows in [`status`](Self::status).
+    pub fn renew_now(&self) {
+        self.context.renew.fire();
+    }
+
     /// The renewal status: next renewal, last result, the event log.
     pub fn status(&self) -> &RenewalStatus {
         &self.context.status.0

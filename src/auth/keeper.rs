@@ -53,6 +53,30 @@ fn encode(message: &TabMessage) -> String {
     serde_json::to_string(message).unwrap_or_default()
 }
 
+/// Where the mounted keeper registers its "renew now" entry point ([`AuthHandle::renew_now`](super::AuthHandle::renew_now)).
+#[derive(Clone, Default)]
+pub(crate) struct RenewTrigger(Rc<RefCell<Option<Callback<()>>>>);
+
+impl PartialEq for RenewTrigger {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl RenewTrigger {
+    /// Asks the keeper, if one is mounted, for one renewal now (the borrow ends before the call).
+    pub(crate) fn fire(&self) {
+        let callback = self.0.borrow().clone();
+        if let Some(callback) = callback {
+            callback.emit(());
+        }
+    }
+
+    fn set(&self, callback: Option<Callback<()>>) {
+        *self.0.borrow_mut() = callback;
+    }
+}
+
 /// What a renewal run ended with.
 enum Renewed {
     /// A new session from the provider, and how long it took.
@@ -78,6 +102,8 @@ struct Shared {
     stopped: bool,
     /// The one silent attempt to restore an expired (or, in memory mode, missing) session was made.
     restore_tried: bool,
+    /// The next renewal was asked for (`renew_now`): run it even if the session is not due.
+    forced: bool,
     next_id: u64,
     waiters: HashMap<u64, oneshot::Sender<SilentOutcome>>,
     /// This tab's place in `[0, 1)`, spreading the tabs' renewal times.
@@ -96,6 +122,7 @@ struct Keeper {
     status: UseReducerHandle<StatusStore>,
     pending: UseStateHandle<Option<SilentRequest>>,
     shared: Rc<RefCell<Shared>>,
+    trigger: RenewTrigger,
 }
 
 fn random_unit() -> f64 {
@@ -180,6 +207,21 @@ impl Keeper {
         });
     }
 
+    /// One renewal now, whatever the schedule says: nothing while one runs or when not signed in.
+    fn renew_now(&self) {
+        let sub = {
+            let mut shared = self.shared.borrow_mut();
+            let sub = match &shared.state {
+                AuthState::SignedIn(session) if !shared.in_flight => session.claims.sub.clone(),
+                _ => return,
+            };
+            shared.timer = None;
+            shared.forced = true;
+            sub
+        };
+        self.renew(Some(sub));
+    }
+
     /// Runs one renewal in the background: single-flight across tabs, then [`Keeper::finish`].
     fn renew(&self, expected_sub: Option<String>) {
         self.shared.borrow_mut().in_flight = true;
@@ -200,6 +242,7 @@ impl Keeper {
 
     async fn renew_locked(&self, expected_sub: Option<String>) -> Result<Renewed, RenewalError> {
         let now = clock::now_ms();
+        let forced = std::mem::take(&mut self.shared.borrow_mut().forced);
         let current = self.shared.borrow().state.session().cloned();
         // Another tab may have renewed while this one waited for the lock: take its session.
         if let (Some(current), Ok(Some(stored))) = (&current, self.client.restore()) {
@@ -207,7 +250,8 @@ impl Keeper {
                 return Ok(Renewed::Adopted(stored));
             }
         }
-        if matches!(self.shared.borrow().state, AuthState::SignedIn(ref session) if !is_due(session, now))
+        if !forced
+            && matches!(self.shared.borrow().state, AuthState::SignedIn(ref session) if !is_due(session, now))
         {
             return Ok(Renewed::Fresh);
         }
@@ -423,6 +467,7 @@ pub(crate) fn session_keeper() -> Html {
         failures_in_row: 0,
         stopped: false,
         restore_tried: false,
+        forced: false,
         next_id: 0,
         waiters: HashMap::new(),
         jitter: random_unit(),
@@ -437,6 +482,7 @@ pub(crate) fn session_keeper() -> Html {
         status: context.status.clone(),
         pending: pending.clone(),
         shared: shared.clone(),
+        trigger: context.renew.clone(),
     };
     let state = context.store.0.clone();
     {
@@ -472,7 +518,13 @@ pub(crate) fn session_keeper() -> Html {
                 shared.channel = channel;
                 shared._subscription = subscription;
             }
+            let trigger = keeper.trigger.clone();
+            trigger.set(Some({
+                let keeper = keeper.clone();
+                Callback::from(move |()| keeper.renew_now())
+            }));
             move || {
+                trigger.set(None);
                 let mut shared = keeper.shared.borrow_mut();
                 shared.timer = None;
                 shared._wake = None;

@@ -2,7 +2,7 @@
 //! renewal status, and the [`AuthClient`] that performs the effects; renders the session keeper.
 
 use super::client::AuthClient;
-use super::keeper::SessionKeeper;
+use super::keeper::{RenewTrigger, SessionKeeper};
 use super::protocol::state::{reduce, AuthEvent, AuthState, SignOutReason};
 use super::status::{LogEntry, RenewalStatus, StatusNote};
 use crate::config::{Config, StorageKind};
@@ -40,6 +40,8 @@ pub struct AuthContext {
     pub(crate) store: UseReducerHandle<AuthStore>,
     pub(crate) status: UseReducerHandle<StatusStore>,
     pub(crate) client: AuthClient,
+    /// The keeper's "renew now", registered while it is mounted.
+    pub(crate) renew: RenewTrigger,
 }
 
 /// Props of [`AuthProvider`].
@@ -66,6 +68,7 @@ pub fn auth_provider(props: &AuthProviderProps) -> Html {
     });
     let store = use_reducer(|| AuthStore(AuthState::Loading));
     let status = use_reducer(StatusStore::default);
+    let renew = use_memo((), |_| RenewTrigger::default());
 
     {
         let (client, store) = ((*client).clone(), store.clone());
@@ -116,6 +119,7 @@ pub fn auth_provider(props: &AuthProviderProps) -> Html {
         store,
         status,
         client: (*client).clone(),
+        renew: (*renew).clone(),
     };
     html! {
         <ContextProvider<AuthContext> {context}>

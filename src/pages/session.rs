@@ -33,10 +33,15 @@ pub fn format_duration(ms: u64) -> String {
     }
 }
 
+/// `HH:MM:SS` in local time, by hand: a tab's first `toLocaleTimeString` loads Intl data (tens of ms).
 fn clock_time(at_ms: u64) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64))
-        .to_locale_time_string("en-GB")
-        .into()
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
 }
 
 /// The signed-in session at a glance, updated live.
@@ -48,6 +53,10 @@ pub fn session_panel() -> Html {
         return html! {};
     };
     let status = auth.status();
+    let renew_now = {
+        let auth = auth.clone();
+        Callback::from(move |_| auth.renew_now())
+    };
     let expires_in = session.expires_at_ms.saturating_sub(now);
     let next = if status.in_flight {
         "renewing now…".to_owned()
@@ -90,6 +99,7 @@ pub fn session_panel() -> Html {
                 <dt>{ "Renewals" }</dt><dd id="renewal-count">{ status.renewals }</dd>
                 <dt>{ "Ignored messages" }</dt><dd id="ignored-count">{ status.ignored_messages }</dd>
             </dl>
+            <button id="renew-now" onclick={renew_now} disabled={status.in_flight}>{ "Renew now" }</button>
             <h3>{ "Events" }</h3>
             <ol id="event-log" class="log" reversed=true>
                 { for status.log.iter().rev().take(20).map(log_line) }

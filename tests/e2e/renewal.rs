@@ -111,6 +111,25 @@ async fn renews_three_times_in_a_row_without_reload_and_the_api_keeps_working() 
 }
 
 #[tokio::test]
+async fn the_renew_now_button_renews_at_once() {
+    // Tokens for five minutes: only the button can make a renewal within the wait.
+    let h = Harness::builder().token_ttl(300).start().await;
+    h.log_in().await;
+    let before = stored_token(&h).await.expect("a stored session");
+    assert_eq!(text(&h, "#renewal-count").await, "0");
+    h.browser.wait_for("button#renew-now").await;
+    h.browser.click("button#renew-now").await;
+    next_token(&h, &before).await;
+    h.browser
+        .wait_until(
+            "one renewal counted",
+            "return document.querySelector('#renewal-count')?.textContent === '1'",
+        )
+        .await;
+    h.close().await;
+}
+
+#[tokio::test]
 async fn a_reload_mid_session_reschedules() {
     let h = start().await;
     h.log_in().await;

@@ -12,7 +12,7 @@
 //
 // Origins (all http://localhost:<port>, served by lib/serve.mjs on 127.0.0.1 and ::1), per latency
 // serving mode (no-store as the end-to-end AppServer, cached as deploy/nginx):
-//   app     dist/ with config.json pointing at the "latency" provider (TOKEN_TTL --ttl): (a)
+//   app     dist/ with config.json pointing at the "latency" provider (TOKEN_TTL 300, renewing on its Renew now button; --ttl without it): (a)
 //   floor   /bench/floor.html, and /silent/ = the floor's one-line silent page: (b)
 //   peer    /bench/peer.html, /bench/oidc-client-ts.min.js, /silent/ = its signinSilentCallback page: (c)
 // and once: tabs (dist/, "tabs" provider, TOKEN_TTL --tabs-ttl) and reload (dist/, "reload" provider,
@@ -23,7 +23,7 @@
 // context serves all three variants.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +183,14 @@ function recordNetwork(page) {
 }
 
 /**
+ * Whether the built app has the session panel's "Renew now" button (`AuthHandle::renew_now`): its id is
+ * in the wasm's data. With it, (a) renews on demand with normal tokens; without, on short tokens.
+ */
+function appHasRenewButton() {
+  return readdirSync(DIST).some((f) => f.endsWith('_bg.wasm') && readFileSync(path.join(DIST, f)).includes('renew-now'));
+}
+
+/**
  * Where a renewal's time went, from the requests it made (wall-clock, from the browser): authorize
  * request -> silent page requested (the provider's redirect), silent page loaded (document and what it
  * loads), silent page -> token request (the page runs, posts, the parent checks), the token exchange,
@@ -236,14 +244,16 @@ async function latency(browser, { label, app, floor, peer, provider }) {
   const total = N.warmup + N.rounds;
   for (let round = 0; round < total; round++) {
     const warm = round < N.warmup;
-    // (a) the app renews by itself on short tokens: wait for its next renewal to end.
+    // (a) the app renews when asked (the session panel's Renew now button) or, without the button,
+    // by itself on short tokens: wait for its next renewal to end.
     const mark = { app: nets.app.length };
+    if (N.renewButton) await appPage.click('#renew-now');
     await appPage.waitForFunction(
       ({ count, failed }) =>
         Number(document.querySelector('#renewal-count')?.textContent) > count ||
         document.querySelectorAll('#event-log li[data-kind="renewal-failed"]').length > failed,
       before,
-      { polling: 100, timeout: N.ttl * 1000 + 20000 },
+      { polling: 100, timeout: (N.renewButton ? 0 : N.ttl * 1000) + 20000 },
     );
     const now = await readApp();
     const match = now.last.match(/succeeded in (\d+) ms/);
@@ -557,7 +567,9 @@ function report(result) {
   const passes = Object.entries(lat);
   const { settings } = result;
   out.push(`**Renewal latency** (per serving mode ${settings.warmup} warm-up rounds, then ${settings.rounds} rounds of `
-    + `(a), (b), (c); TOKEN_TTL ${settings.ttl} s so that the app renews by itself; local provider on loopback)`);
+    + `(a), (b), (c); ${settings.renewButton
+      ? `TOKEN_TTL ${settings.latencyTtl} s, each renewal of (a) asked for by the session panel's Renew now button`
+      : `TOKEN_TTL ${settings.latencyTtl ?? settings.ttl} s so that the app renews by itself`}; local provider on loopback)`);
   out.push('');
   const rows = [];
   for (const [mode, l] of passes) {
@@ -677,8 +689,10 @@ async function main() {
   const tabsApp = await serve({ name: 'tabs', root: DIST, overrides: new Map() });
   const reloadApp = await serve({ name: 'reload', root: DIST, overrides: new Map() });
   const latencyOrigins = SERVING_MODES.flatMap((mode) => Object.values(sites[mode]).map((site) => site.origin));
+  N.renewButton = appHasRenewButton();
+  N.latencyTtl = N.renewButton ? 300 : N.ttl;
   const [short, tabsProvider, long] = await Promise.all([
-    startProvider({ root: ROOT, name: 'latency', ttl: N.ttl, origins: latencyOrigins, logDir: OUT }),
+    startProvider({ root: ROOT, name: 'latency', ttl: N.latencyTtl, origins: latencyOrigins, logDir: OUT }),
     startProvider({ root: ROOT, name: 'tabs', ttl: N.tabsTtl, origins: [tabsApp.origin], logDir: OUT }),
     startProvider({ root: ROOT, name: 'reload', ttl: 300, origins: [reloadApp.origin], logDir: OUT }),
   ]);
@@ -704,7 +718,7 @@ async function main() {
     const { app, floor, peer } = sites[mode];
     console.error(`    ${mode}: app ${app.origin}, floor ${floor.origin}, peer ${peer.origin}`);
   }
-  console.error(`    tabs ${tabsApp.origin}, reload ${reloadApp.origin}; providers ${short.issuer} (TOKEN_TTL ${N.ttl}), `
+  console.error(`    tabs ${tabsApp.origin}, reload ${reloadApp.origin}; providers ${short.issuer} (TOKEN_TTL ${N.latencyTtl}), `
     + `${tabsProvider.issuer} (TOKEN_TTL ${N.tabsTtl}), ${long.issuer} (TOKEN_TTL 300)`);
 
   const browser = await chromium.launch({

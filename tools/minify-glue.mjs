@@ -1,6 +1,7 @@
-// Trunk post_build hook of the silent page (silent/Trunk.toml), release builds only: minifies
-// wasm-bindgen's JS glue with terser (trunk's own minifier cannot parse it), and keeps index.html's
-// Subresource Integrity digests of the glue true.
+// Trunk post_build hook of the silent page (silent/Trunk.toml) and of the app (Trunk.toml), release
+// builds only: minifies wasm-bindgen's JS glue with terser (trunk's own minifier cannot parse it), and
+// keeps index.html's Subresource Integrity digests of the glue true. Only the staging dir's top level:
+// the app's run leaves the silent page (already minified, in silent/) alone.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ const digest = (algorithm, bytes) =>
 for (const name of readdirSync(dir).filter((file) => file.endsWith('.js'))) {
   const path = join(dir, name);
   const original = readFileSync(path);
-  // The page's loader calls the default export only: without its export, terser drops `initSync`.
+  // Both loaders call the default export only: without its export, terser drops `initSync`.
   const source = original
     .toString('utf8')
     .replace(/^export \{ initSync, __wbg_init as default \};$/m, 'export { __wbg_init as default };');
@@ -26,6 +27,6 @@ for (const name of readdirSync(dir).filter((file) => file.endsWith('.js'))) {
   for (const algorithm of ['sha256', 'sha384', 'sha512']) {
     html = html.replaceAll(digest(algorithm, original), digest(algorithm, code));
   }
-  console.log(`silent-minify: ${name}: ${original.length} -> ${code.length} bytes`);
+  console.log(`minify: ${name}: ${original.length} -> ${code.length} bytes`);
 }
 writeFileSync(htmlPath, html);
