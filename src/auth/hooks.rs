@@ -4,7 +4,7 @@ use super::client::AuthClient;
 use super::protocol::session::Session;
 use super::protocol::state::{AuthEvent, AuthState, SignOutReason};
 use super::provider::AuthContext;
-use super::status::RenewalStatus;
+use super::status::{RenewalStatus, StatusNote};
 use yew::prelude::*;
 
 /// A handle on the sign-in state and actions. Cheap to clone; compare by state.
@@ -78,6 +78,11 @@ impl AuthHandle {
 
     pub(crate) fn dispatch(&self, event: AuthEvent) {
         self.context.store.dispatch(event);
+    }
+
+    /// Adds to the renewal status and event log (for sign-in steps outside the keeper).
+    pub(crate) fn note(&self, note: StatusNote) {
+        self.context.status.dispatch(note);
     }
 }
 

@@ -1,5 +1,6 @@
 use crate::app::Route;
 use crate::auth::protocol::state::{AuthEvent, AuthFailure};
+use crate::auth::status::StatusNote;
 use crate::auth::use_auth;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -18,7 +19,12 @@ pub fn callback_page() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match auth.client().complete_login().await {
                     Ok((session, return_to)) => {
+                        let at_ms = session.issued_at_ms;
                         auth.dispatch(AuthEvent::SignedIn(session));
+                        auth.note(StatusNote::SignedIn {
+                            at_ms,
+                            detail: "in this tab".into(),
+                        });
                         let route =
                             Route::recognize(return_to.split(['?', '#']).next().unwrap_or("/"));
                         if let Some(navigator) = navigator {

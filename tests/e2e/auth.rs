@@ -78,6 +78,12 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
     h.log_in().await;
     // The callback's code and state are gone from the address bar.
     assert_eq!(h.browser.current_url().await, h.app.url("/"));
+    // The sign-in is the first entry of the session's event log.
+    let entry = h
+        .browser
+        .wait_for(r#"#event-log li[data-kind="signed-in"]"#)
+        .await;
+    assert!(entry.text().await.unwrap().contains("in this tab"));
 
     // A reload (here: a deep link to /profile) keeps the session, without asking the provider anything.
     h.provider.reset_stats().await;
