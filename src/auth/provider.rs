@@ -3,6 +3,7 @@
 
 use super::client::AuthClient;
 use super::keeper::{RenewTrigger, SessionKeeper};
+use super::protocol::schedule::timer_delay;
 use super::protocol::state::{reduce, AuthEvent, AuthState, SignOutReason};
 use super::status::{LogEntry, RenewalStatus, StatusNote};
 use crate::config::{Config, StorageKind};
@@ -92,8 +93,7 @@ pub fn auth_provider(props: &AuthProviderProps) -> Html {
         use_effect_with(expires_at, move |expires_at| {
             let timeout = expires_at.map(|expires_at| {
                 let now = super::browser::clock::now_ms();
-                // setTimeout takes an i32 of milliseconds; longer delays would fire at once.
-                let delay = expires_at.saturating_sub(now).min(i32::MAX as u64) as u32;
+                let delay = timer_delay(expires_at.saturating_sub(now));
                 Timeout::new(delay, move || {
                     store.dispatch(AuthEvent::TimePassed {
                         now_ms: super::browser::clock::now_ms(),

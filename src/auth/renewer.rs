@@ -21,6 +21,7 @@
 use super::browser::error::js_message;
 use super::browser::listener::Listener;
 use super::browser::navigation;
+use super::protocol::schedule::timer_delay;
 use gloo::timers::callback::Timeout;
 use silent_callback::{decode_message, Callback as SilentCallback, DecodeError, SilentMessage};
 use std::cell::RefCell;
@@ -210,11 +211,6 @@ pub(crate) fn classify_load(href: Option<&str>) -> FrameLoad {
     }
 }
 
-/// setTimeout takes an i32 of milliseconds; larger delays would fire at once.
-fn timer_delay(ms: u32) -> u32 {
-    ms.min(i32::MAX as u32)
-}
-
 #[derive(Default)]
 struct Handlers {
     on_outcome: Callback<(u64, SilentOutcome)>,
@@ -259,7 +255,7 @@ impl Attempt {
         // The timer comes first: whatever else fails to start, the request still ends.
         let timeout = {
             let weak = weak.clone();
-            Timeout::new(timer_delay(limits.timeout_ms), move || {
+            Timeout::new(timer_delay(limits.timeout_ms.into()), move || {
                 finish(&weak, SilentOutcome::Timeout)
             })
         };
@@ -375,9 +371,10 @@ fn on_load(weak: &Weak<RefCell<Option<Attempt>>>) {
         FrameLoad::SameOrigin => attempt.grace = None,
         FrameLoad::CrossOrigin => {
             let weak = weak.clone();
-            attempt.grace = Some(Timeout::new(timer_delay(attempt.grace_ms), move || {
-                finish(&weak, SilentOutcome::FailFast)
-            }));
+            attempt.grace = Some(Timeout::new(
+                timer_delay(attempt.grace_ms.into()),
+                move || finish(&weak, SilentOutcome::FailFast),
+            ));
         }
     }
 }
@@ -582,6 +579,6 @@ mod tests {
     fn timer_delays_fit_set_timeout() {
         assert_eq!(timer_delay(0), 0);
         assert_eq!(timer_delay(10_000), 10_000);
-        assert_eq!(timer_delay(u32::MAX), i32::MAX as u32);
+        assert_eq!(timer_delay(u32::MAX.into()), i32::MAX as u32);
     }
 }

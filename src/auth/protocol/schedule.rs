@@ -12,6 +12,11 @@ pub const DEFAULT_LEAD_MS: u64 = 60_000;
 /// at once in browsers.
 pub const MAX_TIMER_MS: u64 = 2_147_483_647;
 
+/// A delay in the form `setTimeout` honours: at most [`MAX_TIMER_MS`].
+pub fn timer_delay(delay_ms: u64) -> u32 {
+    u32::try_from(delay_ms.min(MAX_TIMER_MS)).unwrap_or(u32::MAX)
+}
+
 /// The most a tab's renewal time is moved earlier at random, so that tabs opened together do not all
 /// wake at the same instant (the cross-tab lock still makes them renew once).
 pub const MAX_JITTER_MS: u64 = 5_000;
@@ -54,9 +59,8 @@ pub fn decide(now_ms: u64, renew_at_ms: u64, expires_at_ms: u64) -> Decision {
     } else if now_ms >= renew_at_ms {
         Decision::RenewNow
     } else {
-        let delay = (renew_at_ms - now_ms).min(MAX_TIMER_MS);
         Decision::Wait {
-            delay_ms: u32::try_from(delay).unwrap_or(u32::MAX),
+            delay_ms: timer_delay(renew_at_ms - now_ms),
         }
     }
 }
