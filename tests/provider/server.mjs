@@ -4,7 +4,8 @@
 //   - a real, certified OpenID provider (panva/oidc-provider) with one public
 //     SPA client and one demo user, offline login/logout/error pages;
 //   - a demo API, GET /api/ping, that accepts the provider's JWT access tokens;
-//   - optional test hooks (TEST_HOOKS=1) to count requests and end sessions.
+//   - optional test hooks (TEST_HOOKS=1) to count requests, end sessions, inject faults
+//     (faults.mjs), take the provider down for a while and rotate its signing keys.
 //
 // Environment variables and endpoints are described in README.md.
 // stdout carries exactly one machine-readable line, `READY <issuer>`, plus the
@@ -18,6 +19,9 @@ import {
   calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify,
 } from 'jose';
 
+import {
+  applyFault, createFaults, FaultError, installClockSkew, parseDown,
+} from './faults.mjs';
 import { createMemoryStore } from './memory-adapter.mjs';
 import * as views from './views.mjs';
 
@@ -96,6 +100,14 @@ function parseOrigin(raw) {
   return url.origin;
 }
 
+/** A signed whole number of seconds: the provider's clock offset (CLOCK_SKEW). */
+function parseSkew(raw) {
+  if (!/^[-+]?\d+$/.test(raw) || Math.abs(Number(raw)) > 24 * 60 * 60) {
+    throw new ConfigError(`CLOCK_SKEW must be whole seconds within ±86400, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
 function parseAudience(raw) {
   // The audience doubles as the RFC 8707 resource indicator: an absolute URI
   // without a fragment (e.g. urn:... or https://...).
@@ -133,6 +145,7 @@ function readConfig(env) {
     tokenTtl: parseInteger('TOKEN_TTL', envOr(env, 'TOKEN_TTL', '300'), { min: 1, max: SESSION_TTL }),
     idTokenAlg,
     testHooks: env.TEST_HOOKS === '1',
+    clockSkew: parseSkew(envOr(env, 'CLOCK_SKEW', '0')),
   };
 }
 
@@ -272,7 +285,7 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
 }
 
-function providerConfiguration(config, { jwks, adapter }) {
+function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
   return {
     adapter,
     jwks,
@@ -300,7 +313,7 @@ function providerConfiguration(config, { jwks, adapter }) {
     },
 
     cookies: {
-      keys: [randomBytes(32).toString('base64url')],
+      keys: cookieKeys,
       // Lax (not the library's default None): on plain http Chromium drops
       // SameSite=None cookies, and app and provider are same-site anyway
       // (both on localhost), so the session cookie still reaches the hidden
@@ -365,8 +378,14 @@ function logProviderEvents(provider) {
   provider.on('server_error', (ctx, err) => log(`server error: ${err.stack}`));
 }
 
-async function createProvider(config, issuer, jwks, adapter) {
-  const provider = new Provider(issuer, providerConfiguration(config, { jwks, adapter }));
+/**
+ * `state` is what outlives a key rotation: the store (sessions, grants, codes) and the cookie
+ * keys, so a provider built with new signing keys still knows every signed-in browser.
+ */
+async function createProvider(config, issuer, jwks, state) {
+  const provider = new Provider(issuer, providerConfiguration(config, {
+    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys,
+  }));
   allowImplicitOnLoopback(provider, config.clientId);
   logProviderEvents(provider);
 
@@ -432,6 +451,15 @@ function sendHtml(res, status, html) {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': views.PAGE_CSP,
   });
+}
+
+async function readJson(req, limit = 16 * 1024) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new FaultError('request body too large');
+  }
+  return JSON.parse(body || '{}');
 }
 
 async function readForm(req, limit = 16 * 1024) {
@@ -613,6 +641,38 @@ async function handleTestHook(app, req, res, url) {
       log(`test hook: ended ${ended} session(s)`);
       return sendJson(res, 200, { ended }, cors);
     }
+    case 'GET /__test/faults':
+      return sendJson(res, 200, app.faults.snapshot(), cors);
+    case 'POST /__test/faults': {
+      try {
+        app.faults.set(await readJson(req));
+      } catch (err) {
+        if (!(err instanceof FaultError || err instanceof SyntaxError)) throw err;
+        return sendJson(res, 400, { error: 'invalid_fault', error_description: err.message }, cors);
+      }
+      log(`test hook: faults ${JSON.stringify(app.faults.snapshot().active)}`);
+      return sendJson(res, 200, app.faults.snapshot(), cors);
+    }
+    case 'POST /__test/faults/clear':
+      app.faults.clear();
+      log('test hook: faults cleared');
+      return sendJson(res, 200, app.faults.snapshot(), cors);
+    case 'POST /__test/down': {
+      let ms;
+      try {
+        ms = parseDown(await readJson(req));
+      } catch (err) {
+        if (!(err instanceof FaultError || err instanceof SyntaxError)) throw err;
+        return sendJson(res, 400, { error: 'invalid_down', error_description: err.message }, cors);
+      }
+      // Answer first: the sockets close once this response is out.
+      res.once('finish', () => app.goDown(ms));
+      return sendJson(res, 200, { down_ms: ms }, cors);
+    }
+    case 'POST /__test/rotate-keys': {
+      const kids = await app.rotateKeys();
+      return sendJson(res, 200, { kids }, cors);
+    }
     default:
       if (req.method === 'OPTIONS') {
         return send(res, 204, undefined, { ...cors, 'Access-Control-Allow-Methods': 'GET, POST' });
@@ -636,15 +696,35 @@ function logWhenDone(req, res, url) {
   res.once('finish', () => log(`${req.method} ${url.pathname}${detail} -> ${res.statusCode}`));
 }
 
-function createRequestHandler(app) {
-  const providerCallback = app.provider.callback();
+/** The CORS headers the provider itself would answer `req` with (for an injected fault). */
+function faultCorsHeaders(app, req, url) {
+  const { origin } = req.headers;
+  const open = url.pathname === DISCOVERY_PATH || url.pathname === ROUTES.jwks;
+  if (!origin || !(open || app.config.corsOrigins.has(origin))) return {};
+  return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+}
 
+function createRequestHandler(app) {
   async function route(req, res, url) {
     const path = url.pathname;
     if (path.startsWith('/__test/')) return handleTestHook(app, req, res, url);
+    const fault = app.config.testHooks ? app.faults.take(req, url) : undefined;
+    if (fault) {
+      log(`fault: ${fault.kind} on ${req.method} ${path}`);
+      const answered = await applyFault(fault, {
+        req,
+        res,
+        corsHeaders: faultCorsHeaders(app, req, url),
+        errorPage: views.errorPage({
+          title: 'Service unavailable',
+          details: { error: 'server_error', error_description: 'injected fault' },
+        }),
+      });
+      if (answered) return undefined;
+    }
     if (path === '/api/ping') return handlePing(app, req, res);
     if (path.startsWith('/interaction/')) return handleInteraction(app, req, res, url);
-    return providerCallback(req, res);
+    return app.providerCallback(req, res);
   }
 
   return (req, res) => {
@@ -727,8 +807,51 @@ function exitOnSignals(servers) {
 // Startup
 // ---------------------------------------------------------------------------
 
+/** The demo API's view of the provider's JWKS (refetched when a new kid shows up). */
+function apiJwksFor(provider) {
+  return createRemoteJWKSet(new URL(provider.urlFor('jwks')), {
+    headers: { [INTERNAL_FETCH_HEADER]: '1' },
+  });
+}
+
+/**
+ * Test hook: new signing keys, published ahead of the old ones (which stay published, as in a
+ * real rotation, so tokens already issued still verify). The new keys sign from now on; the
+ * sessions, grants and cookie keys carry over. Returns the published kids, newest first.
+ */
+async function rotateKeys(app) {
+  const fresh = await generateSigningKeys();
+  const jwks = { keys: [...fresh.keys, ...app.jwks.keys] };
+  const provider = await createProvider(app.config, app.issuer, jwks, app.state);
+  Object.assign(app, {
+    provider, jwks, providerCallback: provider.callback(), apiJwks: apiJwksFor(provider),
+  });
+  const kids = jwks.keys.map((key) => key.kid);
+  log(`test hook: signing keys rotated, kids ${kids.join(' ')}`);
+  return kids;
+}
+
+/**
+ * Test hook: closes both listening sockets and every open connection (new connections are
+ * refused), then listens again on the same port after `ms`. The process and its state stay.
+ */
+async function goDown(app, ms) {
+  log(`test hook: down for ${ms} ms`);
+  await Promise.all(app.servers.map(closeServer));
+  setTimeout(async () => {
+    try {
+      await Promise.all(app.servers.map((server, i) => listen(server, app.port, ['127.0.0.1', '::1'][i])));
+      log('test hook: up again');
+    } catch (err) {
+      log(`test hook: cannot listen again: ${err.message}`);
+      process.exit(1);
+    }
+  }, ms);
+}
+
 async function main() {
   const config = readConfig(process.env);
+  installClockSkew(config.clockSkew);
   const keys = generateSigningKeys(); // in parallel with binding
 
   // Bind first: with PORT=0 the issuer (which contains the port) is known only
@@ -738,25 +861,33 @@ async function main() {
   exitOnSignals(servers);
 
   const issuer = `http://localhost:${port}`;
-  const store = createMemoryStore();
-  const provider = await createProvider(config, issuer, await keys, store.MemoryAdapter);
+  const state = { store: createMemoryStore(), cookieKeys: [randomBytes(32).toString('base64url')] };
+  const jwks = await keys;
+  const provider = await createProvider(config, issuer, jwks, state);
   const app = {
     config,
     issuer,
+    port,
+    servers,
     provider,
-    store,
+    providerCallback: provider.callback(),
+    jwks,
+    state,
+    store: state.store,
     stats: createStats(),
-    apiJwks: createRemoteJWKSet(new URL(provider.urlFor('jwks')), {
-      headers: { [INTERNAL_FETCH_HEADER]: '1' },
-    }),
+    faults: createFaults(),
+    apiJwks: apiJwksFor(provider),
   };
+  app.rotateKeys = () => rotateKeys(app);
+  app.goDown = (ms) => goDown(app, ms);
   handler = createRequestHandler(app);
 
   log(`issuer ${issuer}, client ${config.clientId}, app origins ${[...config.appOrigins].join(' ')}, `
     + `audience ${config.audience}, token ttl ${config.tokenTtl}s, id_token ${config.idTokenAlg}, `
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
-    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}`);
+    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}`
+    + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);
 }
