@@ -18,7 +18,7 @@ use super::protocol::jwt::{decode_jwt, JwtError};
 use super::protocol::logout::{logout_request, LogoutMethod};
 use super::protocol::pkce::{code_challenge, code_verifier, random_token};
 use super::protocol::renewal::RenewalError;
-use super::protocol::session::{Session, StoredSessionError};
+use super::protocol::session::{Session, SessionOwner, StoredSessionError};
 use super::protocol::state::AuthFailure;
 use super::protocol::token::{parse_token_response, token_request_body, TokenError};
 use super::protocol::transaction::{safe_return_to, Transaction, TransactionError};
@@ -198,13 +198,30 @@ impl AuthClient {
         format!("{}:renew:{audience}", self.inner.namespace)
     }
 
-    /// The stored session, if any. A corrupted or absurd stored value is removed and reported: the
-    /// caller shows signed-out. Makes no request.
+    /// Whom a stored or shared session must belong to: the configured issuer, client and audience.
+    pub fn session_owner(&self) -> SessionOwner<'_> {
+        let config = &self.inner.config;
+        SessionOwner {
+            issuer: &config.issuer,
+            client_id: &config.client_id,
+            audience: config.audience.as_deref(),
+        }
+    }
+
+    /// Why the session is kept in this page's memory although the configuration asks for
+    /// `localStorage` or `sessionStorage`: the browser storage was unavailable or refused a read or
+    /// write. `None` while it works.
+    pub fn storage_fallback(&self) -> Option<BrowserError> {
+        self.inner.sessions.fallback()
+    }
+
+    /// The stored session, if any. A corrupted or absurd stored value, or one of another issuer,
+    /// client or audience, is removed and reported: the caller shows signed-out. Makes no request.
     pub fn restore(&self) -> Result<Option<Session>, StoredSessionError> {
         let Some(text) = self.inner.sessions.get(SESSION_KEY) else {
             return Ok(None);
         };
-        match Session::from_stored(&text, clock::now_ms()) {
+        match Session::from_stored(&text, clock::now_ms(), &self.session_owner()) {
             Ok(session) => Ok(Some(session)),
             Err(error) => {
                 self.inner.sessions.remove(SESSION_KEY);
@@ -484,14 +501,10 @@ impl AuthClient {
             // Implicit flow: the access token came through the URL too; bind it to the id_token.
             check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
         }
-        Ok(Session::new(
-            access_token,
-            id_token,
-            expires_in,
-            scope,
-            claims,
-            now_ms,
-        ))
+        Ok(
+            Session::new(access_token, id_token, expires_in, scope, claims, now_ms)
+                .with_audience(self.inner.config.audience.clone()),
+        )
     }
 
     /// Validates an id_token completely: claims (pure) and signature (WebCrypto), with one JWKS

@@ -1,5 +1,6 @@
 //! `use_auth()`: what app code uses to sign in and out and to read the session.
 
+use super::browser::BrowserError;
 use super::client::AuthClient;
 use super::protocol::session::Session;
 use super::protocol::state::{AuthEvent, AuthState, SignOutReason};
@@ -65,6 +66,14 @@ impl AuthHandle {
     /// while a renewal runs or when not signed in; the result shows in [`status`](Self::status).
     pub fn renew_now(&self) {
         self.context.renew.fire();
+    }
+
+    /// Why the session is kept in this page's memory only (a reload signs the user out) although the
+    /// configuration asks for `localStorage` or `sessionStorage`: the browser storage is unavailable or
+    /// refused a read or write (quota exceeded, storage disabled). `None` while storage works. Read at
+    /// render: a fallback happens while storing a session, before the state change that re-renders.
+    pub fn storage_fallback(&self) -> Option<BrowserError> {
+        self.context.client.storage_fallback()
     }
 
     /// The renewal status: next renewal, last result, the event log.

@@ -385,7 +385,8 @@ impl Keeper {
         let state = self.shared.borrow().state.clone();
         match message {
             TabMessage::Session { session } => {
-                let Ok(session) = Session::from_stored(&session, now) else {
+                let Ok(session) = Session::from_stored(&session, now, &self.client.session_owner())
+                else {
                     return;
                 };
                 if session.is_expired(now) {

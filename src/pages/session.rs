@@ -1,5 +1,6 @@
-//! The session panel (expiry countdown, next renewal, last result, event log) and the banner that
-//! asks the user to sign in again when renewal needs them.
+//! The session panel (expiry countdown, next renewal, last result, event log), the banner that
+//! asks the user to sign in again when renewal needs them, and the notice that the session is kept
+//! in memory only.
 
 use crate::auth::protocol::state::AuthState;
 use crate::auth::status::LogEntry;
@@ -118,25 +119,40 @@ fn log_line(entry: &LogEntry) -> Html {
     }
 }
 
-/// Shown while signed in when renewal needs the user: the session stays until it expires.
+/// Shown while signed in when renewal needs the user (the session stays until it expires), and
+/// whenever the session is kept in memory because the browser refused to store it.
 #[function_component(SessionBanner)]
 pub fn session_banner() -> Html {
     let auth = use_auth();
     let now = use_now(15_000);
-    let (AuthState::SignedIn(session), Some(_)) = (auth.state(), &auth.status().stopped) else {
-        return html! {};
+    let storage = auth.storage_fallback().map(|reason| {
+        html! {
+            <p id="storage-notice" class="banner" role="status"><span>
+                { "This browser refused to save your session " }
+                <small>{ format!("({reason})") }</small>
+                { ": it is kept in this tab's memory only, and reloading the page signs you out." }
+            </span></p>
+        }
+    });
+    let renewal = match (auth.state(), &auth.status().stopped) {
+        (AuthState::SignedIn(session), Some(_)) => {
+            let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
+            let login = {
+                let auth = auth.clone();
+                Callback::from(move |_| {
+                    auth.login(&crate::auth::browser::navigation::current_path())
+                })
+            };
+            Some(html! {
+                <div id="session-banner" class="banner" role="alert">
+                    { format!("Your session ends in {minutes} min — sign in again to keep working.") }
+                    <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
+                </div>
+            })
+        }
+        _ => None,
     };
-    let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
-    let login = {
-        let auth = auth.clone();
-        Callback::from(move |_| auth.login(&crate::auth::browser::navigation::current_path()))
-    };
-    html! {
-        <div id="session-banner" class="banner" role="alert">
-            { format!("Your session ends in {minutes} min — sign in again to keep working.") }
-            <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
-        </div>
-    }
+    html! { <>{ for storage }{ for renewal }</> }
 }
 
 #[cfg(test)]

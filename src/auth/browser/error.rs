@@ -28,7 +28,14 @@ pub enum BrowserError {
     /// The storage area cannot be used (disabled by the user or the browser, or throws on access). Holds
     /// the area's name (see [`storage_area_name`](super::storage::storage_area_name)).
     StorageUnavailable(&'static str),
-    /// The storage area refused a write: usually its quota is exceeded.
+    /// The storage area threw on a read (storage disabled after the page loaded, a broken profile).
+    StorageRead {
+        /// The area's name.
+        area: &'static str,
+        /// The browser's reason.
+        reason: String,
+    },
+    /// The storage area refused a write or a removal: usually its quota is exceeded.
     StorageWrite {
         /// The area's name.
         area: &'static str,
@@ -55,6 +62,7 @@ impl fmt::Display for BrowserError {
             }
             Self::KeyImport(reason) => write!(f, "unusable public key: {reason}"),
             Self::StorageUnavailable(area) => write!(f, "{area} is unavailable"),
+            Self::StorageRead { area, reason } => write!(f, "cannot read {area}: {reason}"),
             Self::StorageWrite { area, reason } => write!(f, "cannot write to {area}: {reason}"),
             Self::LockTimeout => f.write_str("timed out waiting for the cross-tab lock"),
             Self::Js(message) => write!(f, "browser error: {message}"),

@@ -315,7 +315,7 @@ async fn lease(name: &str, max_wait_ms: u32) -> Result<LeaseHold, BrowserError> 
         .collect();
     // Created before the first write, so that dropping this future mid-wait removes a lease it wrote.
     let mut hold = LeaseHold {
-        store: Store::new(StorageArea::Local, name),
+        store: Store::strict(StorageArea::Local, name),
         owner: owner.into(),
         extend: None,
     };
@@ -447,7 +447,7 @@ impl TabChannel {
         let transport = match backend {
             Backend::Native => Transport::Broadcast(BroadcastChannel::new(name).map_err(js_error)?),
             Backend::LocalStorage => Transport::Storage {
-                store: Store::new(StorageArea::Local, name),
+                store: Store::strict(StorageArea::Local, name),
                 id: next_id(),
                 closed: Rc::new(Cell::new(false)),
             },

@@ -54,7 +54,7 @@ pub use logout::{logout_request, LogoutMethod, LogoutRequest};
 pub use pkce::{code_challenge, code_verifier, random_token};
 pub use renewal::{RenewalClass, RenewalError};
 pub use schedule::{decide, renew_at, Decision};
-pub use session::{Session, StoredSessionError};
+pub use session::{Session, SessionOwner, StoredSessionError};
 pub use state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
 pub use token::{parse_token_response, token_request_body, TokenError, TokenResponse};
 pub use transaction::{safe_return_to, Transaction, TransactionError, TRANSACTION_TTL_MS};

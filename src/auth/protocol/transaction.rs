@@ -317,6 +317,123 @@ mod tests {
         }
     }
 
+    /// The stored transaction with `field` holding `raw`, verbatim JSON text.
+    fn stored_with_raw(field: &str, raw: &str) -> String {
+        const MARKER: &str = "\"__raw_value__\"";
+        let text = stored_with(field, json!("__raw_value__"));
+        assert_eq!(text.matches(MARKER).count(), 1, "{text}");
+        text.replace(MARKER, raw)
+    }
+
+    #[test]
+    fn rejects_every_missing_or_mistyped_member() {
+        let wrong_shape = |text: &str| {
+            let result = Transaction::from_json(text, NOW);
+            assert!(
+                matches!(result, Err(TransactionError::WrongShape(_))),
+                "{text}: {result:?}"
+            );
+        };
+        for field in [
+            "state",
+            "nonce",
+            "redirect_uri",
+            "return_to",
+            "created_at_ms",
+        ] {
+            let mut stored: serde_json::Value =
+                serde_json::from_str(&transaction().to_json()).unwrap();
+            stored.as_object_mut().unwrap().remove(field).unwrap();
+            wrong_shape(&stored.to_string());
+        }
+        let not_text = ["null", "true", "1", "1.5", "[]", "{}"];
+        for field in ["state", "nonce", "redirect_uri", "return_to"] {
+            for raw in not_text {
+                wrong_shape(&stored_with_raw(field, raw));
+            }
+        }
+        for raw in ["true", "1", "[]", "{}"] {
+            wrong_shape(&stored_with_raw("code_verifier", raw));
+        }
+        for raw in [
+            "null",
+            "true",
+            "-1",
+            "1.5",
+            "1e300",
+            "1e3",
+            "18446744073709551616",
+            "\"NaN\"",
+            "\"\"",
+            "[]",
+            "{}",
+        ] {
+            wrong_shape(&stored_with_raw("created_at_ms", raw));
+        }
+        for raw in ["NaN", "Infinity", "-Infinity", "01"] {
+            check(
+                &stored_with_raw("created_at_ms", raw),
+                NOW,
+                Err(TransactionError::Corrupted),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_absurd_times_and_sizes() {
+        let year_3000_ms: u64 = 32_503_680_000_000;
+        let table = [
+            (json!(0), TransactionError::Expired),
+            (json!(1), TransactionError::Expired),
+            (json!(year_3000_ms), TransactionError::FromTheFuture),
+            (
+                json!(NOW + FUTURE_LEEWAY_MS + 1),
+                TransactionError::FromTheFuture,
+            ),
+        ];
+        for (created_at, expected) in table {
+            check(
+                &stored_with("created_at_ms", created_at),
+                NOW,
+                Err(expected),
+            );
+        }
+        // Whatever the clock says, nothing overflows.
+        for now_ms in [0, u64::MAX] {
+            let result = Transaction::from_json(&transaction().to_json(), now_ms);
+            assert!(result.is_err(), "{now_ms}: {result:?}");
+        }
+        check(
+            &stored_with("redirect_uri", json!("x".repeat(MAX_URL_LEN + 1))),
+            NOW,
+            Err(TransactionError::InvalidField("redirect_uri")),
+        );
+        check(
+            &stored_with("redirect_uri", json!("http://localhost:8080/\ncallback")),
+            NOW,
+            Err(TransactionError::InvalidField("redirect_uri")),
+        );
+        check(
+            &stored_with("nonce", json!("")),
+            NOW,
+            Err(TransactionError::InvalidField("nonce")),
+        );
+        check(
+            &stored_with("state", json!("st\u{e9}te")),
+            NOW,
+            Err(TransactionError::InvalidField("state")),
+        );
+        // A huge return_to is not refused: it only becomes the home page.
+        check(
+            &stored_with("return_to", json!(format!("/{}", "a".repeat(4000)))),
+            NOW,
+            Ok(Transaction {
+                return_to: "/".into(),
+                ..transaction()
+            }),
+        );
+    }
+
     #[test]
     fn unsafe_return_to_becomes_the_home_page() {
         check(
