@@ -17,6 +17,7 @@ mod fixtures;
 
 mod auth;
 mod doctor;
+mod hostile;
 mod renewal;
 mod screenshots;
 mod smoke;

@@ -1,0 +1,457 @@
+//! Hostile messages, end to end: look-alike silent-renewal messages posted to the running app from
+//! another origin (a page that opens or frames the app), from other frames of the app's own origin,
+//! replays of a captured good answer, and messages of every wrong shape, all while real renewals run.
+//!
+//! How each test counts:
+//! - The renewer listens only while a renewal is pending (its hidden `.silent-renewal-frame` is in the
+//!   document exactly as long as its `message` listener is attached), so only messages that arrive
+//!   then can be rejected by it. A monitor installed in the app's window ([`MONITOR`]) sees every
+//!   message first (a capturing listener) and sorts it: the real answer (from the renewal frame, at the
+//!   app's origin, while the frame shows `/silent/`), a forged one the renewer hears (by the reason
+//!   it must give), or one nobody listens for.
+//! - Every forged message the renewer heard must show up in the panel's ignored counter (exactly: one
+//!   accepted forgery would end a renewal, and the real answer that follows would go unheard), each
+//!   renewal must be one real answer, one authorize and one token request at the provider (a forged
+//!   code accepted would be one more token request), and the stored access token changes once per
+//!   renewal and never between them.
+//! - To widen the window in which the renewer listens, the tests add network latency (DevTools
+//!   `Network.emulateNetworkConditions`); for messages that must reach the decoder, they post from the
+//!   renewal frame's own initial `about:blank` document (same origin, the frame's own window) while
+//!   its request to the provider is held up by that latency.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fantoccini::wd::WindowHandle;
+use serde_json::{json, Value};
+
+use crate::fixtures::hostile::HostileServer;
+use crate::fixtures::server::Host;
+use crate::fixtures::{poll_until, report, Harness};
+
+/// Long enough that only the Renew-now button renews during a test.
+const TTL_SECS: u64 = 300;
+const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
+const TYPE: &str = "oidc-silent-callback";
+/// Latency added to every request while renewals run: a renewal takes about a second, and the
+/// renewer listens all that time.
+const LATENCY_MS: u64 = 150;
+
+/// Installed in the app's window (or frame): sorts every message before the renewer sees it.
+const MONITOR: &str = r#"
+if (!window.__e2eHostile) {
+  const m = window.__e2eHostile = { real: 0, captured: [], heard: {}, unheard: 0 };
+  window.addEventListener('message', (event) => {
+    const frame = document.querySelector('.silent-renewal-frame');
+    const own = frame !== null && event.source === frame.contentWindow;
+    let path = null;
+    if (own) { try { path = frame.contentWindow.location.pathname; } catch (_) { path = null; } }
+    if (own && event.origin === self.origin && path === '/silent/') {
+      m.real += 1;
+      m.captured.push(event.data);
+      return;
+    }
+    if (frame === null) { m.unheard += 1; return; }
+    const key = event.origin !== self.origin ? 'WrongOrigin' : own ? 'own' : 'WrongSource';
+    m.heard[key] = (m.heard[key] || 0) + 1;
+  }, true);
+}
+return true;
+"#;
+
+/// Defines `window.__e2eForged(i)` in the realm it runs in: look-alikes of the silent page's
+/// message, with forged codes and states.
+const FORGED: &str = r#"
+const T = 'oidc-silent-callback';
+window.__e2eForged = (i) => [
+  { type: T, params: `code=FORGED-${i}&state=FORGED-${i}` },
+  { type: T, params: `code=FORGED-${i}` },
+  { type: T, params: `state=FORGED-${i}&code=FORGED-${i}&iss=http%3A%2F%2Flocalhost` },
+  { type: T, params: `error=login_required&state=FORGED-${i}` },
+  { type: T, params: `access_token=FORGED-${i}&token_type=Bearer&state=FORGED-${i}` },
+  { type: T, error: 'no_response' },
+];
+"#;
+
+/// Starts posting in the realm it runs in: every 5 ms, each message of `make(i)` to `target()` with
+/// each target origin of `origins`. `window.__e2eFlood` counts what was posted.
+const FLOOD: &str = r#"
+window.__e2eStartFlood = (target, make, origins) => {
+  const flood = window.__e2eFlood = { sent: 0, failed: 0, i: 0 };
+  flood.timer = setInterval(() => {
+    flood.i += 1;
+    for (const message of make(flood.i)) {
+      for (const origin of origins) {
+        try { target().postMessage(message, origin); flood.sent += 1; } catch (_) { flood.failed += 1; }
+      }
+    }
+  }, 5);
+};
+window.__e2eStopFlood = () => {
+  const flood = window.__e2eFlood;
+  if (!flood) return 0;
+  clearInterval(flood.timer);
+  return flood.sent;
+};
+"#;
+
+/// What the monitor counted.
+#[derive(Debug, Default)]
+struct Monitor {
+    real: u64,
+    unheard: u64,
+    /// By the reason the renewer must give (`WrongOrigin`, `WrongSource`), or `own` (the renewal
+    /// frame's own window at the app's origin: decoded, then rejected by shape or state).
+    heard: BTreeMap<String, u64>,
+}
+
+impl Monitor {
+    fn heard_total(&self) -> u64 {
+        self.heard.values().sum()
+    }
+
+    fn heard(&self, key: &str) -> u64 {
+        self.heard.get(key).copied().unwrap_or(0)
+    }
+}
+
+async fn start() -> Harness {
+    Harness::builder().token_ttl(TTL_SECS).start().await
+}
+
+async fn eval_in(h: &Harness, js: &str) -> Value {
+    h.browser.eval(js).await
+}
+
+async fn monitor(h: &Harness) -> Monitor {
+    let m = eval_in(
+        h,
+        "const m = window.__e2eHostile; return { real: m.real, unheard: m.unheard, heard: m.heard };",
+    )
+    .await;
+    Monitor {
+        real: m["real"].as_u64().unwrap(),
+        unheard: m["unheard"].as_u64().unwrap(),
+        heard: serde_json::from_value(m["heard"].clone()).unwrap(),
+    }
+}
+
+async fn stored_token(h: &Harness) -> String {
+    let stored = eval_in(h, &format!("return localStorage.getItem('{SESSION_KEY}')")).await;
+    let stored: Value = serde_json::from_str(stored.as_str().expect("a stored session")).unwrap();
+    stored["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn number(h: &Harness, css: &str) -> u64 {
+    let text = h.browser.find(css).await.text().await.unwrap();
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("`{css}` is not a number: {text:?}"))
+}
+
+/// Network latency for every request of the current window's page (0: none).
+async fn latency(h: &Harness, ms: u64) {
+    h.browser.cdp("Network.enable", json!({})).await;
+    h.browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": ms, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+}
+
+/// The panel's texts, for failure messages.
+async fn panel(h: &Harness) -> String {
+    let text = eval_in(
+        h,
+        "const p = document.querySelector('#session-panel'); return p ? p.innerText : document.body.innerText",
+    )
+    .await;
+    text.as_str().unwrap_or_default().to_owned()
+}
+
+/// Presses Renew now `times` times, each after the last renewal succeeded; checks that the stored
+/// token was left alone between renewals and changed by each. Returns the last token.
+async fn renew(h: &Harness, times: u64, mut token: String) -> String {
+    for _ in 0..times {
+        assert_eq!(
+            stored_token(h).await,
+            token,
+            "the session changed without a renewal"
+        );
+        let before = number(h, "#renewal-count").await;
+        h.browser
+            .wait_until(
+                "Renew now enabled",
+                "const b = document.querySelector('#renew-now'); return b !== null && !b.disabled",
+            )
+            .await;
+        h.browser.click("#renew-now").await;
+        let done = poll_until(Duration::from_secs(15), || async {
+            let count = number(h, "#renewal-count").await;
+            let idle = h.browser.find_all(".silent-renewal-frame").await.is_empty();
+            (count > before && idle).then_some(count)
+        })
+        .await;
+        assert_eq!(
+            done,
+            Some(before + 1),
+            "renewal {} did not succeed; panel:\n{}\n{}",
+            before + 1,
+            panel(h).await,
+            h.provider.output()
+        );
+        let renewed = stored_token(h).await;
+        assert_ne!(renewed, token, "a renewal kept the old token");
+        token = renewed;
+    }
+    token
+}
+
+/// After the floods stopped and the last renewal ended: the renewer rejected exactly what it heard,
+/// every renewal was one real answer and one code exchange, and the app still works.
+async fn check_rejected(h: &Harness, heard: &Monitor, renewals: u64) -> u64 {
+    let ignored = poll_until(Duration::from_secs(5), || async {
+        let shown = number(h, "#ignored-count").await;
+        (shown == heard.heard_total()).then_some(shown)
+    })
+    .await;
+    assert_eq!(
+        ignored,
+        Some(heard.heard_total()),
+        "ignored messages shown vs forged messages heard ({heard:?}); panel:\n{}",
+        panel(h).await
+    );
+    assert_eq!(heard.real, renewals, "real answers vs renewals: {heard:?}");
+    assert_eq!(number(h, "#renewal-count").await, renewals);
+    let last = h.browser.find("#last-renewal").await.text().await.unwrap();
+    assert!(last.starts_with("succeeded"), "last renewal: {last}");
+    let stats = h.provider.stats().await;
+    assert_eq!(
+        (
+            stats["token"].as_u64(),
+            stats["authorize_prompt_none"].as_u64()
+        ),
+        (Some(renewals), Some(renewals)),
+        "token and silent authorize requests vs renewals: {stats}"
+    );
+    ignored.unwrap()
+}
+
+/// The reasons in the visible event log's ignored entries (the newest 20 entries).
+async fn logged_reasons(h: &Harness) -> Vec<String> {
+    let reasons = eval_in(
+        h,
+        "return Array.from(document.querySelectorAll('#event-log li[data-kind=\"message-ignored\"]'), \
+         (li) => li.textContent.split(' — ').pop())",
+    )
+    .await;
+    serde_json::from_value(reasons).unwrap()
+}
+
+/// The API accepts the session: the app keeps working.
+async fn api_works(h: &Harness) {
+    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
+    h.browser.click("button#call-api").await;
+    let status = h
+        .browser
+        .wait_for("#api-status")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "HTTP 200");
+}
+
+async fn signed_in(h: &Harness) {
+    h.browser.wait_for("#auth-status.signed-in").await;
+    h.browser.wait_for("#session-panel").await;
+}
+
+/// Where the app runs in the cross-origin test.
+#[derive(Clone)]
+enum AppAt {
+    /// A window the hostile page opened.
+    Popup(WindowHandle),
+    /// An iframe of the hostile page (its window handle).
+    Frame(WindowHandle),
+}
+
+impl AppAt {
+    /// Points WebDriver at the app's document.
+    async fn enter(&self, h: &Harness) {
+        let client = h.browser.client();
+        match self {
+            AppAt::Popup(window) => client.switch_to_window(window.clone()).await.unwrap(),
+            AppAt::Frame(window) => {
+                client.switch_to_window(window.clone()).await.unwrap();
+                h.browser
+                    .find("iframe#app")
+                    .await
+                    .enter_frame()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            AppAt::Popup(_) => "popup",
+            AppAt::Frame(_) => "frame",
+        }
+    }
+}
+
+/// The app opened (`window.open`) or framed by a page on another origin that posts look-alike messages
+/// to it the whole time (`targetOrigin` `*` and the app's origin) while it renews three times.
+#[tokio::test]
+async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
+    let h = start().await;
+    h.log_in().await;
+    let mut token = stored_token(&h).await;
+    let hostile = HostileServer::start().await;
+    let client = h.browser.client();
+    let hostile_window = client.window().await.unwrap();
+    h.browser.goto(&hostile.url("/")).await;
+    h.browser.wait_for("#hostile").await;
+    let app_url = h.app.url("/");
+    let app_origin = h.app.origin();
+    let mut figures = json!({});
+
+    // 1. A popup.
+    let before: Vec<WindowHandle> = client.windows().await.unwrap();
+    h.browser
+        .eval_with(
+            "window.__app = window.open(arguments[0], 'app'); return window.__app !== null",
+            vec![json!(app_url)],
+        )
+        .await;
+    let popup = poll_until(Duration::from_secs(5), || async {
+        let windows = client.windows().await.ok()?;
+        windows.into_iter().find(|w| !before.contains(w))
+    })
+    .await
+    .expect("window.open opened no window");
+    let mut places = vec![AppAt::Popup(popup)];
+
+    // 2. A frame: allowed by the in-process server, refused by nginx (`frame-ancestors 'none'`).
+    client
+        .switch_to_window(hostile_window.clone())
+        .await
+        .unwrap();
+    h.browser
+        .eval_with(
+            "const f = document.createElement('iframe'); f.id = 'app'; f.src = arguments[0]; \
+             f.width = 800; f.height = 600; document.body.append(f); return true",
+            vec![json!(app_url)],
+        )
+        .await;
+    match h.app.host() {
+        Host::InProcess => places.push(AppAt::Frame(hostile_window.clone())),
+        Host::Nginx => {
+            // The frame's document is not the app: Chromium shows its error page instead.
+            let tree = poll_until(Duration::from_secs(5), || async {
+                let tree = h.browser.cdp("Page.getFrameTree", json!({})).await;
+                let child = tree["frameTree"]["childFrames"][0]["frame"].clone();
+                child["unreachableUrl"].is_string().then_some(child)
+            })
+            .await;
+            let child = tree.expect("nginx let the app be framed by another origin");
+            assert!(
+                child["unreachableUrl"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&app_origin),
+                "{child}"
+            );
+            figures["framing_refused"] = json!(true);
+        }
+    }
+
+    let mut total_sent = 0;
+    let mut total_heard = Monitor::default();
+    let mut total_rejected = 0;
+    h.provider.reset_stats().await;
+    for place in &places {
+        place.enter(&h).await;
+        signed_in(&h).await;
+        eval_in(&h, MONITOR).await;
+        // The renewals of the earlier place count at the provider too.
+        latency(&h, LATENCY_MS).await;
+
+        client
+            .switch_to_window(hostile_window.clone())
+            .await
+            .unwrap();
+        let target = match place {
+            AppAt::Popup(_) => "() => window.__app",
+            AppAt::Frame(_) => "() => document.querySelector('iframe#app').contentWindow",
+        };
+        eval_in(&h, FORGED).await;
+        eval_in(&h, FLOOD).await;
+        h.browser
+            .eval_with(
+                &format!(
+                    "window.__e2eStartFlood({target}, window.__e2eForged, ['*', arguments[0]]); return true"
+                ),
+                vec![json!(app_origin)],
+            )
+            .await;
+
+        place.enter(&h).await;
+        token = renew(&h, 3, token).await;
+
+        client
+            .switch_to_window(hostile_window.clone())
+            .await
+            .unwrap();
+        let sent = eval_in(&h, "return window.__e2eStopFlood()")
+            .await
+            .as_u64()
+            .unwrap();
+        place.enter(&h).await;
+        let heard = monitor(&h).await;
+        assert_eq!(
+            heard.heard_total(),
+            heard.heard("WrongOrigin"),
+            "every message the {} heard came from another origin: {heard:?}",
+            place.name()
+        );
+        assert!(
+            heard.heard_total() >= 3,
+            "the {} heard too few forged messages to tell: {heard:?} of {sent} sent",
+            place.name()
+        );
+        let rejected = check_rejected(&h, &heard, 3).await;
+        let reasons = logged_reasons(&h).await;
+        assert!(
+            !reasons.is_empty() && reasons.iter().all(|r| r == "WrongOrigin"),
+            "{reasons:?}"
+        );
+        api_works(&h).await;
+        figures[place.name()] = json!({
+            "forged_sent": sent,
+            "forged_heard": heard.heard_total(),
+            "forged_rejected": rejected,
+            "renewals": 3,
+        });
+        total_sent += sent;
+        total_rejected += rejected;
+        for (key, n) in heard.heard {
+            *total_heard.heard.entry(key).or_default() += n;
+        }
+        // The popup's counters start again in the frame (another page).
+        h.provider.reset_stats().await;
+    }
+    figures["forged_sent"] = json!(total_sent);
+    figures["forged_rejected"] = json!(total_rejected);
+    figures["accepted"] = json!(0);
+    figures["host"] = json!(format!("{:?}", h.app.host()));
+    report::record(
+        "hostile",
+        "another_origin_posting_look_alikes_is_ignored_while_the_app_renews",
+        figures,
+    );
+    h.close().await;
+}
