@@ -23,22 +23,22 @@
 // context serves all three variants.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
-import { onStop, startProvider, stopAll } from './lib/procs.mjs';
+import { appConfig, launchChromium, runMain, SESSION_KEY, signIn } from './lib/app.mjs';
+import { onStop, startProvider } from './lib/procs.mjs';
 import { serveSite } from './lib/serve.mjs';
 import { appFiles, bundleSizes, filesBelow } from './lib/sizes.mjs';
 import { kB, ms, ratio, round, summary, table, verdict } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const DIST = path.join(ROOT, 'dist');
+// tools/bench/run builds it (BENCH_DIST: dist/ unless told otherwise).
+const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, 'target/bench');
 const PAGES = path.join(HERE, 'pages');
 const OIDC_CLIENT_TS = path.join(HERE, 'node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js');
@@ -54,8 +54,6 @@ const GOALS = {
 };
 // The seed's silent page loads auth0.js 8.10.1 from a CDN: 101,444 B raw, 29,773 B gzip -9.
 const SEED_SILENT = { raw: 101444, gzip: 29773 };
-const SESSION_KEY = 'oidc-renew:oidc-renew-demo:session';
-const DEMO = { login: 'demo', password: 'demo' };
 
 const { values: opts } = parseArgs({
   options: {
@@ -122,14 +120,6 @@ function page(name, config) {
   return { type: 'text/html; charset=utf-8', body: html.replace('/*CONFIG*/null', JSON.stringify(config)) };
 }
 
-function appConfig(issuer) {
-  const config = JSON.parse(readFileSync(path.join(DIST, 'config.json'), 'utf8'));
-  return {
-    type: 'application/json',
-    body: JSON.stringify({ ...config, issuer, api_url: `${issuer}/api/ping` }),
-  };
-}
-
 async function serve(site) {
   const server = await serveSite(site);
   onStop(() => server.close());
@@ -138,29 +128,6 @@ async function serve(site) {
 
 // ---------------------------------------------------------------------------------------------------
 // Browser helpers
-
-function chromiumPath() {
-  for (const candidate of [opts.chromium, '/usr/lib/chromium/chromium', '/usr/bin/chromium']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  throw new Error('Chromium not found (tools/bootstrap installs it; --chromium PATH or BENCH_CHROMIUM picks another)');
-}
-
-/** Signs in on `appOrigin` through the provider's login form; ends on the home page, signed in. */
-async function signIn(page, appOrigin, provider) {
-  await page.goto(`${appOrigin}/`);
-  await page.locator('button#login').click();
-  await page.waitForURL((url) => url.origin === provider.origin, { timeout: 15000 });
-  await page.locator('input#login').fill(DEMO.login);
-  await page.locator('#password').fill(DEMO.password);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.origin === appOrigin, { timeout: 15000 });
-  await page.waitForSelector('#auth-status.signed-in', { timeout: 15000 });
-  if (new URL(page.url()).pathname !== '/') {
-    await page.goto(`${appOrigin}/`);
-    await page.waitForSelector('#auth-status.signed-in', { timeout: 15000 });
-  }
-}
 
 /** Records every finished request of `page` (its frames included) with wall-clock start and end. */
 function recordNetwork(page) {
@@ -700,7 +667,7 @@ async function main() {
   const shortConfig = { ...common, issuer: short.issuer };
   for (const mode of SERVING_MODES) {
     const { app, floor, peer } = sites[mode];
-    setOverrides(app, { '/config.json': appConfig(short.issuer) });
+    setOverrides(app, { '/config.json': appConfig(DIST, short.issuer) });
     setOverrides(floor, {
       '/bench/floor.html': page('floor.html', shortConfig),
       '/silent/': page('floor-silent.html', shortConfig),
@@ -712,8 +679,8 @@ async function main() {
       '/bench/oidc-client-ts.min.js': { type: 'text/javascript', body: readFileSync(OIDC_CLIENT_TS), immutable: true },
     });
   }
-  setOverrides(tabsApp, { '/config.json': appConfig(tabsProvider.issuer) });
-  setOverrides(reloadApp, { '/config.json': appConfig(long.issuer) });
+  setOverrides(tabsApp, { '/config.json': appConfig(DIST, tabsProvider.issuer) });
+  setOverrides(reloadApp, { '/config.json': appConfig(DIST, long.issuer) });
   for (const mode of SERVING_MODES) {
     const { app, floor, peer } = sites[mode];
     console.error(`    ${mode}: app ${app.origin}, floor ${floor.origin}, peer ${peer.origin}`);
@@ -721,15 +688,7 @@ async function main() {
   console.error(`    tabs ${tabsApp.origin}, reload ${reloadApp.origin}; providers ${short.issuer} (TOKEN_TTL ${N.latencyTtl}), `
     + `${tabsProvider.issuer} (TOKEN_TTL ${N.tabsTtl}), ${long.issuer} (TOKEN_TTL 300)`);
 
-  const browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking'],
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  onStop(() => browser.close());
+  const browser = await launchChromium(opts.chromium);
 
   let lat = null;
   let tab = null;
@@ -789,21 +748,4 @@ function setOverrides(server, entries) {
   for (const [key, value] of Object.entries(entries)) map.set(key, value);
 }
 
-let stopping = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${signal}: stopping what the benchmark started`);
-    stopAll().finally(() => process.exit(code));
-  });
-}
-
-main()
-  .then(() => stopAll())
-  .catch(async (error) => {
-    if (stopping) return; // Ctrl-C closed the browser under a running step: not an error to report
-    console.error(`error: ${error.stack ?? error}`);
-    await stopAll();
-    process.exitCode = 1;
-  });
+runMain('benchmark', main);

@@ -55,3 +55,14 @@ export function table(header, rows) {
   for (const row of rows) lines.push(`| ${row.map((cell) => String(cell ?? '')).join(' | ')} |`);
   return lines.join('\n');
 }
+
+/** The least-squares slope of points [{ x, y }] (y per unit of x), or null with fewer than two x values. */
+export function slope(points) {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  return points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
+}
