@@ -242,7 +242,13 @@ impl Keeper {
 
     async fn renew_locked(&self, expected_sub: Option<String>) -> Result<Renewed, RenewalError> {
         let now = clock::now_ms();
-        let forced = std::mem::take(&mut self.shared.borrow_mut().forced);
+        let forced = {
+            let mut shared = self.shared.borrow_mut();
+            // A retry continues a renewal that already failed: it runs even when the session is
+            // not due (the failed one may have been forced). Without this, a retry of a forced
+            // renewal found the session fresh, and rescheduled itself at once, forever.
+            std::mem::take(&mut shared.forced) || shared.retry_at.is_some()
+        };
         let current = self.shared.borrow().state.session().cloned();
         // Another tab may have renewed while this one waited for the lock: take its session.
         if let (Some(current), Ok(Some(stored))) = (&current, self.client.restore()) {
@@ -351,9 +357,8 @@ impl Keeper {
                 // The answer cannot be trusted, or the grant is gone: end the session everywhere.
                 self.client.forget_session();
                 announce_sign_out(&self.client);
-                let message = "Your session was ended because its renewal failed a security check. Sign in again.";
                 self.store.dispatch(AuthEvent::Failed(AuthFailure::new(
-                    message,
+                    error.fatal_message(),
                     error.to_string(),
                 )));
                 return;

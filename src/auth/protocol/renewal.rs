@@ -95,6 +95,17 @@ impl RenewalError {
         }
     }
 
+    /// What the user reads when a [`RenewalClass::Fatal`] failure ends the session: a grant the
+    /// provider refused is not a forged answer, and the page says which happened.
+    pub fn fatal_message(&self) -> &'static str {
+        match self {
+            RenewalError::Token(error) if error.is_invalid_grant() => {
+                "The sign-in provider no longer accepts this session (invalid_grant). Sign in again."
+            }
+            _ => "Your session was ended because its renewal failed a security check. Sign in again.",
+        }
+    }
+
     /// A short stable name for the event log (`login_required`, `timeout`, `invalid_grant`, ...).
     pub fn code(&self) -> String {
         match self {
@@ -179,6 +190,18 @@ mod tests {
             error: error.into(),
             description: None,
         }
+    }
+
+    #[test]
+    fn a_refused_grant_is_not_called_a_security_failure() {
+        let invalid_grant = RenewalError::Token(TokenError::Provider {
+            error: "invalid_grant".into(),
+            description: None,
+        });
+        assert!(invalid_grant.fatal_message().contains("invalid_grant"));
+        let forged = RenewalError::Callback(CallbackError::StateMismatch);
+        assert!(forged.fatal_message().contains("security check"));
+        assert_ne!(invalid_grant.fatal_message(), forged.fatal_message());
     }
 
     #[test]
