@@ -3,7 +3,7 @@
 //! [`RenewalStatus::apply`], tested on the host.
 
 use super::protocol::renewal::{RenewalClass, RenewalError};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// How many log entries are kept (the oldest go first).
 pub const LOG_CAPACITY: usize = 100;
@@ -96,6 +96,8 @@ pub struct RenewalStatus {
     pub renewals: u32,
     /// Messages the renewer ignored.
     pub ignored_messages: u32,
+    /// Messages the renewer ignored, by reason (the log keeps only the newest entries).
+    pub ignored_by_reason: BTreeMap<String, u32>,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
     /// The sessions held in this page (signed in, restored, renewed, adopted), oldest first.
@@ -196,7 +198,9 @@ impl RenewalStatus {
                 (at_ms, LogKind::Adopted, String::new())
             }
             StatusNote::Ignored { at_ms, reason } => {
-                next.ignored_messages += 1;
+                next.ignored_messages = next.ignored_messages.saturating_add(1);
+                let count = next.ignored_by_reason.entry(reason.clone()).or_default();
+                *count = count.saturating_add(1);
                 (at_ms, LogKind::MessageIgnored, reason)
             }
             StatusNote::SignedIn { at_ms, detail } => {
@@ -344,5 +348,21 @@ mod tests {
         assert_eq!(status.log.len(), LOG_CAPACITY);
         assert_eq!(status.log.front().map(|entry| entry.at_ms), Some(5));
         assert_eq!(status.ignored_messages, LOG_CAPACITY as u32 + 5);
+        let status = status.apply(StatusNote::Ignored {
+            at_ms: 200,
+            reason: "wrong state".into(),
+        });
+        let by_reason: Vec<_> = status
+            .ignored_by_reason
+            .iter()
+            .map(|(reason, n)| (reason.as_str(), *n))
+            .collect();
+        assert_eq!(
+            by_reason,
+            [
+                ("wrong origin", LOG_CAPACITY as u32 + 5),
+                ("wrong state", 1)
+            ]
+        );
     }
 }

@@ -99,6 +99,16 @@ pub fn session_panel() -> Html {
                 <dt>{ "Last renewal" }</dt><dd id="last-renewal">{ last }</dd>
                 <dt>{ "Renewals" }</dt><dd id="renewal-count">{ status.renewals }</dd>
                 <dt>{ "Ignored messages" }</dt><dd id="ignored-count">{ status.ignored_messages }</dd>
+                if !status.ignored_by_reason.is_empty() {
+                    <dt>{ "Ignored, by reason" }</dt>
+                    <dd id="ignored-reasons">
+                        { for status.ignored_by_reason.iter().map(|(reason, count)| html! {
+                            <span class="ignored-reason" data-reason={reason.clone()}>
+                                { format!("{reason} {count} ") }
+                            </span>
+                        }) }
+                    </dd>
+                }
             </dl>
             <button id="renew-now" onclick={renew_now} disabled={status.in_flight}>{ "Renew now" }</button>
             <h3>{ "Events" }</h3>

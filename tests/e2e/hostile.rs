@@ -99,7 +99,6 @@ window.__e2eStopFlood = () => {
 #[derive(Debug, Default)]
 struct Monitor {
     real: u64,
-    unheard: u64,
     /// By the reason the renewer must give (`WrongOrigin`, `WrongSource`), or `own` (the renewal
     /// frame's own window at the app's origin: decoded, then rejected by shape or state).
     heard: BTreeMap<String, u64>,
@@ -126,12 +125,11 @@ async fn eval_in(h: &Harness, js: &str) -> Value {
 async fn monitor(h: &Harness) -> Monitor {
     let m = eval_in(
         h,
-        "const m = window.__e2eHostile; return { real: m.real, unheard: m.unheard, heard: m.heard };",
+        "const m = window.__e2eHostile; return { real: m.real, heard: m.heard };",
     )
     .await;
     Monitor {
         real: m["real"].as_u64().unwrap(),
-        unheard: m["unheard"].as_u64().unwrap(),
         heard: serde_json::from_value(m["heard"].clone()).unwrap(),
     }
 }
@@ -452,6 +450,379 @@ async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
         "hostile",
         "another_origin_posting_look_alikes_is_ignored_while_the_app_renews",
         figures,
+    );
+    h.close().await;
+}
+
+/// The panel's ignored counts by reason (`#ignored-reasons`).
+async fn ignored_by_reason(h: &Harness) -> BTreeMap<String, u64> {
+    let shown = eval_in(
+        h,
+        "const out = {}; for (const s of document.querySelectorAll('#ignored-reasons .ignored-reason')) \
+         { out[s.dataset.reason] = Number(s.textContent.trim().split(' ').pop()); } return out;",
+    )
+    .await;
+    serde_json::from_value(shown).unwrap()
+}
+
+/// Adds a named same-origin iframe to the app's page: `about:blank`, a `srcdoc` document, or the silent
+/// page without parameters (it posts its own `no_response` message when it loads).
+async fn add_frame(h: &Harness, name: &str, kind: &str) {
+    h.browser
+        .eval_with(
+            "const f = document.createElement('iframe'); f.name = arguments[0]; \
+             if (arguments[1] === 'srcdoc') f.srcdoc = '<p>another frame</p>'; \
+             if (arguments[1] === 'silent') f.src = '/silent/'; \
+             document.body.append(f); return true",
+            vec![json!(name), json!(kind)],
+        )
+        .await;
+    h.browser
+        .wait_until(
+            "the extra frame loaded",
+            &format!(
+                "const f = document.querySelector('iframe[name=\"{name}\"]'); \
+                 return f !== null && f.contentDocument !== null && f.contentDocument.readyState === 'complete' \
+                 && (f.getAttribute('src') === null || f.contentWindow.location.pathname === '/silent/')"
+            ),
+        )
+        .await;
+}
+
+/// Runs `js` inside the named frame of the app's page (its own realm: what it posts comes from it).
+async fn in_frame(h: &Harness, name: &str, js: &str) -> Value {
+    h.browser
+        .find(&format!("iframe[name=\"{name}\"]"))
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
+    let value = h.browser.eval(js).await;
+    h.browser.client().enter_parent_frame().await.unwrap();
+    value
+}
+
+const EXTRA_FRAMES: [(&str, &str); 3] = [
+    ("e2e-blank", "blank"),
+    ("e2e-srcdoc", "srcdoc"),
+    ("e2e-silent", "silent"),
+];
+
+/// Frames of the app's own origin (and the page itself) post look-alikes with forged, missing or
+/// wrong state while the app renews three times: all rejected as coming from another window.
+#[tokio::test]
+async fn same_origin_frames_posting_wrong_or_missing_state_are_ignored() {
+    let h = start().await;
+    h.log_in().await;
+    let token = stored_token(&h).await;
+    eval_in(&h, MONITOR).await;
+    for (name, kind) in EXTRA_FRAMES {
+        add_frame(&h, name, kind).await;
+    }
+    latency(&h, LATENCY_MS).await;
+    h.provider.reset_stats().await;
+    let start_flood = format!(
+        "{FORGED}{FLOOD}window.__e2eStartFlood(() => parent, window.__e2eForged, ['*', self.origin]); return true"
+    );
+    for (name, _) in EXTRA_FRAMES {
+        in_frame(&h, name, &start_flood).await;
+    }
+    // The page itself (`parent` is the page's own window at the top).
+    eval_in(&h, &start_flood).await;
+
+    renew(&h, 3, token).await;
+
+    let mut sent = 0;
+    for (name, _) in EXTRA_FRAMES {
+        sent += in_frame(&h, name, "return window.__e2eStopFlood()")
+            .await
+            .as_u64()
+            .unwrap();
+    }
+    sent += eval_in(&h, "return window.__e2eStopFlood()")
+        .await
+        .as_u64()
+        .unwrap();
+    let heard = monitor(&h).await;
+    assert_eq!(
+        heard.heard_total(),
+        heard.heard("WrongSource"),
+        "every forged message came from another window of the app's origin: {heard:?}"
+    );
+    assert!(heard.heard_total() >= 3, "too few heard: {heard:?}");
+    let rejected = check_rejected(&h, &heard, 3).await;
+    let by_reason = ignored_by_reason(&h).await;
+    assert_eq!(
+        by_reason,
+        BTreeMap::from([("WrongSource".to_owned(), rejected)]),
+        "panel: {}",
+        panel(&h).await
+    );
+    api_works(&h).await;
+    report::record(
+        "hostile",
+        "same_origin_frames_posting_wrong_or_missing_state_are_ignored",
+        json!({
+            "forged_sent": sent,
+            "forged_heard": heard.heard_total(),
+            "forged_rejected": rejected,
+            "accepted": 0,
+            "renewals": 3,
+            "frames": EXTRA_FRAMES.len() + 1,
+            "host": format!("{:?}", h.app.host()),
+        }),
+    );
+    h.close().await;
+}
+
+/// Latency long enough to act while the renewal frame's request to the provider is held up.
+const HOLD_MS: u64 = 2_000;
+
+/// Presses Renew now with the network held up, runs `js` (an expression) in the renewal frame's own
+/// initial `about:blank` document (same origin, the frame's own window: what it posts reaches the
+/// renewer's decoder), then lets the renewal finish. Returns what `js` evaluated to.
+async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
+    let before = number(h, "#renewal-count").await;
+    latency(h, HOLD_MS).await;
+    h.browser.click("#renew-now").await;
+    h.browser.wait_for(".silent-renewal-frame").await;
+    let tree = h.browser.cdp("Page.getFrameTree", json!({})).await;
+    let frames = tree["frameTree"]["childFrames"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let renewal: Vec<&Value> = frames
+        .iter()
+        .map(|child| &child["frame"])
+        .filter(|frame| frame["name"].as_str().unwrap_or_default().is_empty())
+        .collect();
+    assert_eq!(renewal.len(), 1, "one renewal frame: {tree}");
+    // The initial empty document reports no URL; `about:blank` is the same document.
+    let url = renewal[0]["url"].as_str().unwrap_or_default();
+    assert!(
+        url.is_empty() || url == "about:blank",
+        "the renewal frame left its initial document already (the latency did not hold it): {tree}"
+    );
+    let world = h
+        .browser
+        .cdp(
+            "Page.createIsolatedWorld",
+            json!({"frameId": renewal[0]["id"], "worldName": "e2e-hostile"}),
+        )
+        .await;
+    let result = h
+        .browser
+        .cdp(
+            "Runtime.evaluate",
+            json!({
+                "expression": js,
+                "contextId": world["executionContextId"],
+                "returnByValue": true,
+            }),
+        )
+        .await;
+    assert!(result.get("exceptionDetails").is_none(), "{result}");
+    latency(h, LATENCY_MS).await;
+    let done = poll_until(Duration::from_secs(15), || async {
+        let count = number(h, "#renewal-count").await;
+        let idle = h.browser.find_all(".silent-renewal-frame").await.is_empty();
+        (count > before && idle).then_some(count)
+    })
+    .await;
+    assert_eq!(
+        done,
+        Some(before + 1),
+        "the renewal did not succeed; panel:\n{}",
+        panel(h).await
+    );
+    result["result"]["value"].clone()
+}
+
+/// A captured good answer of one renewal, posted again during the next one: from the page itself, from
+/// another same-origin frame, and through the new renewal frame's own window (right origin, right
+/// window, stale state). All rejected; the next renewal succeeds with its own answer.
+#[tokio::test]
+async fn a_replayed_good_answer_is_ignored() {
+    let h = start().await;
+    h.log_in().await;
+    let token = stored_token(&h).await;
+    eval_in(&h, MONITOR).await;
+    add_frame(&h, "e2e-replay", "blank").await;
+    latency(&h, LATENCY_MS).await;
+    h.provider.reset_stats().await;
+    renew(&h, 1, token).await;
+    let captured = eval_in(&h, "return window.__e2eHostile.captured[0]").await;
+    assert_eq!(captured["type"], TYPE, "captured: {captured}");
+    let params = captured["params"].as_str().unwrap_or_default();
+    assert!(
+        params.contains("code=") && params.contains("state="),
+        "captured: {captured}"
+    );
+
+    // Replays from the page and from the other frame, every 5 ms.
+    let replay = |target: &str| {
+        format!(
+            "{FLOOD}const good = arguments[0]; \
+             window.__e2eStartFlood(() => {target}, () => [good], ['*', self.origin]); return true"
+        )
+    };
+    h.browser
+        .eval_with(&replay("window"), vec![captured.clone()])
+        .await;
+    h.browser
+        .find("iframe[name=\"e2e-replay\"]")
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
+    h.browser
+        .eval_with(&replay("parent"), vec![captured.clone()])
+        .await;
+    h.browser.client().enter_parent_frame().await.unwrap();
+
+    // The next renewal, with the captured answer posted through its own frame too.
+    const OWN: u64 = 5;
+    let own_js = format!(
+        "(() => {{ const good = {captured}; for (let i = 0; i < {OWN}; i++) parent.postMessage(good, '*'); return {OWN}; }})()"
+    );
+    let posted_own = from_the_renewal_frame(&h, &own_js).await.as_u64().unwrap();
+
+    let mut sent = posted_own;
+    sent += eval_in(&h, "return window.__e2eStopFlood()")
+        .await
+        .as_u64()
+        .unwrap();
+    sent += in_frame(&h, "e2e-replay", "return window.__e2eStopFlood()")
+        .await
+        .as_u64()
+        .unwrap();
+    let heard = monitor(&h).await;
+    assert_eq!(heard.heard("own"), posted_own, "{heard:?}");
+    assert_eq!(heard.heard("WrongOrigin"), 0, "{heard:?}");
+    assert!(heard.heard("WrongSource") >= 1, "{heard:?}");
+    let rejected = check_rejected(&h, &heard, 2).await;
+    let by_reason = ignored_by_reason(&h).await;
+    assert_eq!(
+        by_reason,
+        BTreeMap::from([
+            ("WrongSource".to_owned(), heard.heard("WrongSource")),
+            ("WrongState".to_owned(), posted_own),
+        ]),
+        "panel: {}",
+        panel(&h).await
+    );
+    api_works(&h).await;
+    report::record(
+        "hostile",
+        "a_replayed_good_answer_is_ignored",
+        json!({
+            "forged_sent": sent,
+            "forged_heard": heard.heard_total(),
+            "forged_rejected": rejected,
+            "accepted": 0,
+            "replayed_through_own_frame": posted_own,
+            "renewals": 2,
+            "host": format!("{:?}", h.app.host()),
+        }),
+    );
+    h.close().await;
+}
+
+/// Defines `SHAPES`: `[expected reason, message]` pairs of every wrong shape, as the renewer must
+/// judge them when they come from its own frame at the app's origin.
+const SHAPES: &str = r#"
+const T = 'oidc-silent-callback';
+const deep = (n) => { let o = { leaf: 'x' }; for (let i = 0; i < n; i++) o = { o, a: [o, i] }; return o; };
+const big = 'A'.repeat(1 << 20);
+const SHAPES = [
+  ['Foreign', null], ['Foreign', undefined], ['Foreign', 0], ['Foreign', 42.5], ['Foreign', true],
+  ['Foreign', ''], ['Foreign', T], ['Foreign', 'code=x&state=s'], ['Foreign', big],
+  ['Foreign', []], ['Foreign', [T, 'code=x&state=s']], ['Foreign', {}], ['Foreign', { type: 'other' }],
+  ['Foreign', { type: [T], params: 'code=x&state=s' }], ['Foreign', { type: T.toUpperCase(), params: 'code=x&state=s' }],
+  ['Foreign', { type: T + ' ', params: 'code=x&state=s' }], ['Foreign', { type: null, params: 'code=x&state=s' }],
+  ['Foreign', { params: 'code=x&state=s' }], ['Foreign', new Date(0)], ['Foreign', new ArrayBuffer(1 << 16)],
+  ['Foreign', new Map([['type', T], ['params', 'code=x&state=s']])], ['Foreign', { type: new String(T), params: 'code=x&state=s' }],
+  ['Foreign', deep(300)], ['Foreign', { type: 42, params: big }],
+  ['Malformed', { type: T }], ['Malformed', { type: T, params: 42 }], ['Malformed', { type: T, params: null }],
+  ['Malformed', { type: T, params: { code: 'x', state: 's' } }], ['Malformed', { type: T, params: ['code=x&state=s'] }],
+  ['Malformed', { type: T, params: new String('code=x&state=s') }], ['Malformed', { type: T, params: '' }],
+  ['Malformed', { type: T, params: 'foo=bar' }], ['Malformed', { type: T, params: 'code=x' }],
+  ['Malformed', { type: T, params: 'code=%FF&state=s' }], ['Malformed', { type: T, params: 'code=x&error=e&state=s' }],
+  ['Malformed', { type: T, params: 'code=a&code=b&state=s' }], ['Malformed', { type: T, params: 'code=' + big + '&state=s' }],
+  ['Malformed', { type: T, params: 'a=1&'.repeat(40) + 'code=x&state=s' }], ['Malformed', { type: T, params: '\u0000\uFFFF\uD800' }],
+  ['Malformed', { type: T, error: 'NOT_A_CODE' }], ['Malformed', { type: T, error: '' }], ['Malformed', { type: T, error: 'x'.repeat(65) }],
+  ['Malformed', { type: T, error: 42 }], ['Malformed', { type: T, error: big }],
+  ['Malformed', { type: T, params: 'code=x&state=s', error: 'no_response' }], ['Malformed', { type: T, params: deep(50) }],
+  ['WrongState', { type: T, params: 'code=x&state=s' }], ['WrongState', { type: T, params: 'error=login_required' }],
+  ['WrongState', { type: T, params: 'error=login_required&state=forged' }], ['WrongState', { type: T, params: '#code=x&state=s' }],
+  ['WrongState', { type: T, params: 'code=x&state=s', extra: 'junk', nested: deep(100) }],
+  ['WrongState', { type: T, params: 'state=' + 'S'.repeat(30000) + '&code=x' }],
+  ['WrongState', { type: T, params: 'code=x&state=s&unknown=' + 'u'.repeat(1000) }],
+];
+"#;
+
+/// Messages of every wrong shape, posted through the renewal frame's own window (so the renewer
+/// decodes them) and from the page itself: each rejected with its reason, and the renewal succeeds.
+#[tokio::test]
+async fn messages_of_every_wrong_shape_are_ignored() {
+    let h = start().await;
+    h.log_in().await;
+    let token = stored_token(&h).await;
+    eval_in(&h, MONITOR).await;
+    h.provider.reset_stats().await;
+    let post = "(() => { const counts = {}; \
+         for (const [reason, message] of SHAPES) { parent.postMessage(message, '*'); counts[reason] = (counts[reason] || 0) + 1; } \
+         return counts; })()";
+    let own: BTreeMap<String, u64> =
+        serde_json::from_value(from_the_renewal_frame(&h, &format!("{SHAPES}{post}")).await)
+            .unwrap();
+    let posted_own: u64 = own.values().sum();
+    let renewed = stored_token(&h).await;
+    assert_ne!(renewed, token, "the renewal kept the old token");
+    // The same shapes from the page itself, during the next renewal.
+    let page_js = format!(
+        "{SHAPES}window.__e2eShapesSent = 0; \
+         window.__e2eShapes = setInterval(() => {{ for (const [, m] of SHAPES) {{ window.postMessage(m, self.origin); window.__e2eShapesSent += 1; }} }}, 20); \
+         return true"
+    );
+    eval_in(&h, &page_js).await;
+    latency(&h, LATENCY_MS).await;
+    renew(&h, 2, renewed).await;
+    let posted_page = eval_in(
+        &h,
+        "clearInterval(window.__e2eShapes); return window.__e2eShapesSent",
+    )
+    .await
+    .as_u64()
+    .unwrap();
+
+    let heard = monitor(&h).await;
+    assert_eq!(heard.heard("own"), posted_own, "{heard:?}");
+    assert_eq!(heard.heard("WrongOrigin"), 0, "{heard:?}");
+    assert!(heard.heard("WrongSource") >= 1, "{heard:?}");
+    let rejected = check_rejected(&h, &heard, 3).await;
+    let mut expected = own.clone();
+    expected.insert("WrongSource".to_owned(), heard.heard("WrongSource"));
+    assert_eq!(
+        ignored_by_reason(&h).await,
+        expected,
+        "panel: {}",
+        panel(&h).await
+    );
+    api_works(&h).await;
+    report::record(
+        "hostile",
+        "messages_of_every_wrong_shape_are_ignored",
+        json!({
+            "forged_sent": posted_own + posted_page,
+            "forged_heard": heard.heard_total(),
+            "forged_rejected": rejected,
+            "accepted": 0,
+            "shapes": posted_own,
+            "decoded_by_reason": own,
+            "renewals": 3,
+            "host": format!("{:?}", h.app.host()),
+        }),
     );
     h.close().await;
 }
