@@ -22,3 +22,4 @@ mod hostile;
 mod renewal;
 mod screenshots;
 mod smoke;
+mod storage;
