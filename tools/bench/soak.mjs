@@ -57,6 +57,7 @@ const { values: opts, positionals } = parseArgs({
     ttl: { type: 'string', default: '10' },
     sample: { type: 'string', default: '30' },
     chromium: { type: 'string', default: process.env.BENCH_CHROMIUM ?? '' },
+    'self-test': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -65,6 +66,8 @@ if (opts.help) {
   minutes   how long the app stays signed in (a decimal is fine: 0.5)
   --ttl     the provider's TOKEN_TTL in seconds (the app renews at two thirds of it)
   --sample  seconds between the CDP samples (forced GC, metrics, window listeners)
+  --self-test  plants the faults the soak must catch (per renewal: a second renewal frame, a window
+            'message' listener never removed, 256 KiB kept); succeeds only if each is reported missed
   SOAK_DIST the release dist to serve (tools/soak builds target/soak/dist)`);
   process.exit(0);
 }
@@ -236,6 +239,25 @@ function watcher({ frameSelector, sessionKey }) {
   });
 }
 
+/** --self-test: per renewal frame, a second one for 100 ms, a message listener kept, 256 KiB kept. */
+function plantFaults(frameSelector) {
+  window.__soakLeak = [];
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    const frame = document.querySelector(frameSelector);
+    if (!frame || seen.has(frame)) return;
+    seen.add(frame);
+    const twin = document.createElement('iframe');
+    twin.className = frame.className;
+    twin.hidden = true;
+    seen.add(twin);
+    document.body.append(twin);
+    setTimeout(() => twin.remove(), 100);
+    addEventListener('message', () => {});
+    window.__soakLeak.push(new Array(32 * 1024).fill(0).map((_, i) => i + 0.5));
+  }).observe(document.body, { subtree: true, childList: true });
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Over CDP
 
@@ -325,6 +347,7 @@ async function main() {
   // Wait for the wasm memory handle (trunk's start event) and the session panel.
   await page.waitForFunction(() => window.__soak?.wasmMemory && document.querySelector('#renewal-count'), null, { timeout: 15000 });
   await page.evaluate(() => window.__soak.start());
+  if (opts['self-test']) await page.evaluate(plantFaults, FRAME);
   loads = 0;
   const documentId = await page.evaluate(() => window.__soak.id);
   await provider.reset();
@@ -459,6 +482,14 @@ async function main() {
   figures.checks = checks;
   figures.ok = checks.every((c) => c.ok);
   figures.missed = checks.filter((c) => !c.ok).map((c) => c.name);
+  if (opts['self-test']) {
+    const planted = ['renewal frames at once', 'window message listeners', 'JS event listeners', 'JS heap after GC'];
+    const caught = planted.filter((name) => figures.missed.includes(name));
+    for (const c of checks) console.log(`  ${c.ok ? 'ok    ' : 'MISSED'} ${c.name}: ${c.detail}`);
+    console.log(`soak self-test: ${caught.length} of ${planted.length} planted faults reported missed`
+      + (caught.length < planted.length ? ` (not caught: ${planted.filter((n) => !caught.includes(n)).join(', ')})` : ''));
+    return caught.length === planted.length ? 0 : 1; // soak.json is left alone: these are not figures
+  }
   const file = path.join(OUT_DIR, 'soak.json');
   writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
 
