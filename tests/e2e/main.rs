@@ -21,5 +21,6 @@ mod faults;
 mod hostile;
 mod renewal;
 mod screenshots;
+mod skew;
 mod smoke;
 mod storage;

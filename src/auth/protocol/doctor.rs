@@ -12,7 +12,7 @@
 //! half a fix.
 
 use super::discovery::{DiscoveryError, ProviderMetadata};
-use super::id_token::LEEWAY_SECS;
+use super::id_token::CLOCK_TOLERANCE_SECS;
 use super::jwks::{select_key, Alg, Jwks, JwksError, KeyLookup};
 use crate::config::{Config, ConfigError, Flow, ProviderKind};
 use std::fmt;
@@ -21,9 +21,10 @@ use std::fmt;
 /// notice depends on the clock; above it, short tokens already look older or younger than they are.
 pub const SKEW_AMBER_MS: i64 = 30_000;
 
-/// Skew above which the clock check turns red: the id_token checks' leeway. Beyond it a fresh
-/// id_token can be refused as issued in the future, or as expired.
-pub const SKEW_RED_MS: i64 = LEEWAY_SECS * 1000;
+/// Skew above which the clock check turns red: the id_token checks' tolerance (five minutes of
+/// skew plus a minute of leeway). Beyond it a fresh id_token can be refused as issued in the
+/// future, or as expired.
+pub const SKEW_RED_MS: i64 = CLOCK_TOLERANCE_SECS * 1000;
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -801,17 +802,20 @@ pub fn clock_skew_check(skew_ms: Option<i64>) -> CheckResult {
         "This device's clock {compared} (from the last id_token's iat against the local time it \
          arrived)."
     );
-    let leeway = SKEW_RED_MS / 1000;
+    let tolerance = SKEW_RED_MS / 1000;
     if skew.abs() > SKEW_RED_MS {
         CheckResult::new(
             Level::Red,
-            format!("{described} That is beyond the {leeway} s leeway of the token checks."),
+            format!("{described} That is beyond the {tolerance} s tolerance of the token checks."),
             "Set this device's date and time automatically (network time), then sign in again.",
         )
     } else if skew.abs() > SKEW_AMBER_MS {
         CheckResult::new(
             Level::Amber,
-            format!("{described} Tokens still pass (leeway {leeway} s), but timings are off."),
+            format!(
+                "{described} Tokens still pass (tolerance {tolerance} s) and renewal is on time, \
+                 but other sites and cookies may misbehave."
+            ),
             "Set this device's date and time automatically (network time).",
         )
     } else {
@@ -863,7 +867,7 @@ mod tests {
     }
 
     #[test]
-    fn skew_levels_are_green_to_30_s_amber_to_the_leeway_red_beyond() {
+    fn skew_levels_are_green_to_30_s_amber_to_the_tolerance_red_beyond() {
         let level = |skew| clock_skew_check(Some(skew)).level;
         assert_eq!(level(0), Level::Green);
         assert_eq!(level(30_000), Level::Green);
@@ -881,8 +885,14 @@ mod tests {
         );
         check(
             clock_skew_check(Some(-90_000)),
-            Level::Red,
+            Level::Amber,
             "about 90 s behind the provider's",
+            "automatically",
+        );
+        check(
+            clock_skew_check(Some(-400_000)),
+            Level::Red,
+            "about 400 s behind the provider's",
             "sign in again",
         );
         check(

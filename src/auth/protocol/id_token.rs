@@ -12,10 +12,26 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
-/// Clock leeway for `exp`, `iat` and `nbf`, in seconds. The browser's clock and the provider's
-/// differ by a few seconds, sometimes more on a laptop that has just woken; a minute absorbs that
-/// without keeping an expired token meaningfully longer.
+/// Leeway for `exp`, `iat` and `nbf`, in seconds, on top of [`MAX_CLOCK_SKEW_SECS`]: transfer and
+/// processing time, and the clock drift of a laptop that has just woken.
 pub const LEEWAY_SECS: i64 = 60;
+
+/// How far this browser's clock may be from the provider's, either way, in seconds (five minutes,
+/// as Kerberos and oidc-client-ts allow). Such clocks are common (a dead CMOS battery, a VM
+/// restored from a snapshot, a manually set time), and the user can do nothing about the
+/// provider's. Within it:
+/// - the id_token's time claims pass ([`CLOCK_TOLERANCE_SECS`] below): a fresh token can look five
+///   minutes old or five minutes early. Replay is not what these checks stop: the `nonce`, single
+///   use and bound to this request, does that;
+/// - renewal times do not depend on the skew at all: a session's lifetime is the relative
+///   `expires_in` (or `exp - iat`), counted from when the browser received it (`session::Session`).
+///
+/// Beyond it, the token is refused with [`IdTokenError::IssuedInFuture`] or
+/// [`IdTokenError::Expired`], and the setup doctor's clock check turns red.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 5 * 60;
+
+/// The tolerance of the time claims checks: [`MAX_CLOCK_SKEW_SECS`] + [`LEEWAY_SECS`].
+pub const CLOCK_TOLERANCE_SECS: i64 = MAX_CLOCK_SKEW_SECS + LEEWAY_SECS;
 
 /// What the token must match. Times in seconds since the Unix epoch, the unit of JWT claims.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,21 +143,21 @@ pub enum IdTokenError {
     MissingAzp,
     /// `azp` names another client; holds it.
     WrongAzp(String),
-    /// `exp` has passed, beyond the leeway.
+    /// `exp` has passed, beyond [`CLOCK_TOLERANCE_SECS`].
     Expired {
         /// The token's `exp`.
         exp: i64,
         /// The time of the check.
         now: i64,
     },
-    /// `iat` lies in the future, beyond the leeway: the token, or this computer's clock, is wrong.
+    /// `iat` lies in the future, beyond [`CLOCK_TOLERANCE_SECS`]: the token, or this computer's clock, is wrong.
     IssuedInFuture {
         /// The token's `iat`.
         iat: i64,
         /// The time of the check.
         now: i64,
     },
-    /// `nbf` lies in the future, beyond the leeway.
+    /// `nbf` lies in the future, beyond [`CLOCK_TOLERANCE_SECS`].
     NotYetValid {
         /// The token's `nbf`.
         nbf: i64,
@@ -213,11 +229,13 @@ impl fmt::Display for IdTokenError {
             }
             IdTokenError::Expired { .. } => write!(
                 f,
-                "the id_token has expired: check this computer's clock and sign in again"
+                "the id_token has expired, or this computer's clock is more than 5 minutes behind the \
+                 provider's: check the clock and sign in again"
             ),
             IdTokenError::IssuedInFuture { .. } | IdTokenError::NotYetValid { .. } => write!(
                 f,
-                "the id_token is not valid yet: check this computer's clock and sign in again"
+                "the id_token is not valid yet, or this computer's clock is more than 5 minutes ahead \
+                 of the provider's: check the clock and sign in again"
             ),
             IdTokenError::WrongNonce => {
                 write!(
@@ -269,20 +287,20 @@ pub fn validate_id_token(
         None if claims.aud.len() > 1 => return Err(IdTokenError::MissingAzp),
         _ => {}
     }
-    if claims.exp <= now.saturating_sub(LEEWAY_SECS) {
+    if claims.exp <= now.saturating_sub(CLOCK_TOLERANCE_SECS) {
         return Err(IdTokenError::Expired {
             exp: claims.exp,
             now,
         });
     }
-    if claims.iat > now.saturating_add(LEEWAY_SECS) {
+    if claims.iat > now.saturating_add(CLOCK_TOLERANCE_SECS) {
         return Err(IdTokenError::IssuedInFuture {
             iat: claims.iat,
             now,
         });
     }
     if let Some(nbf) = nbf {
-        if nbf > now.saturating_add(LEEWAY_SECS) {
+        if nbf > now.saturating_add(CLOCK_TOLERANCE_SECS) {
             return Err(IdTokenError::NotYetValid { nbf, now });
         }
     }
@@ -451,23 +469,35 @@ mod tests {
     }
 
     #[test]
+    fn a_ten_second_token_passes_with_five_minutes_of_skew_either_way() {
+        for skew in [-MAX_CLOCK_SKEW_SECS, MAX_CLOCK_SKEW_SECS] {
+            // The provider's clock is `skew` ahead of ours: its fresh token carries its time.
+            let claims = with(
+                good(),
+                json!({"iat": NOW + skew, "nbf": NOW + skew, "exp": NOW + skew + 10}),
+            );
+            check_claims(claims, Ok(Alg::Rs256));
+        }
+    }
+
+    #[test]
     fn accepts_a_good_token() {
         let token = jwt(header(), good());
         let (alg, claims) = validate_id_token(&decode_jwt(&token).unwrap(), &EXPECT).unwrap();
         assert_eq!(alg, Alg::Rs256);
         assert_eq!(claims, test_support::claims(NOW));
         check(json!({"alg": "ES256"}), good(), EXPECT, Ok(Alg::Es256));
-        // Within the leeway on every side.
+        // Within the tolerance on every side.
         check_claims(
-            with(good(), json!({"exp": NOW - LEEWAY_SECS + 1})),
+            with(good(), json!({"exp": NOW - CLOCK_TOLERANCE_SECS + 1})),
             Ok(Alg::Rs256),
         );
         check_claims(
-            with(good(), json!({"iat": NOW + LEEWAY_SECS})),
+            with(good(), json!({"iat": NOW + CLOCK_TOLERANCE_SECS})),
             Ok(Alg::Rs256),
         );
         check_claims(
-            with(good(), json!({"nbf": NOW + LEEWAY_SECS})),
+            with(good(), json!({"nbf": NOW + CLOCK_TOLERANCE_SECS})),
             Ok(Alg::Rs256),
         );
         // aud as an array; several audiences with azp; azp with one audience.
@@ -562,25 +592,25 @@ mod tests {
             ),
             (
                 header(),
-                with(good(), json!({"exp": NOW - LEEWAY_SECS})),
+                with(good(), json!({"exp": NOW - CLOCK_TOLERANCE_SECS})),
                 IdTokenError::Expired {
-                    exp: NOW - LEEWAY_SECS,
+                    exp: NOW - CLOCK_TOLERANCE_SECS,
                     now: NOW,
                 },
             ),
             (
                 header(),
-                with(good(), json!({"iat": NOW + LEEWAY_SECS + 1})),
+                with(good(), json!({"iat": NOW + CLOCK_TOLERANCE_SECS + 1})),
                 IdTokenError::IssuedInFuture {
-                    iat: NOW + LEEWAY_SECS + 1,
+                    iat: NOW + CLOCK_TOLERANCE_SECS + 1,
                     now: NOW,
                 },
             ),
             (
                 header(),
-                with(good(), json!({"nbf": NOW + LEEWAY_SECS + 1})),
+                with(good(), json!({"nbf": NOW + CLOCK_TOLERANCE_SECS + 1})),
                 IdTokenError::NotYetValid {
-                    nbf: NOW + LEEWAY_SECS + 1,
+                    nbf: NOW + CLOCK_TOLERANCE_SECS + 1,
                     now: NOW,
                 },
             ),
@@ -697,12 +727,12 @@ mod tests {
         );
         check_expect(
             IdTokenExpectations {
-                now_secs: NOW + 300 + LEEWAY_SECS,
+                now_secs: NOW + 300 + CLOCK_TOLERANCE_SECS,
                 ..EXPECT
             },
             IdTokenError::Expired {
                 exp: NOW + 300,
-                now: NOW + 300 + LEEWAY_SECS,
+                now: NOW + 300 + CLOCK_TOLERANCE_SECS,
             },
         );
         // Extreme clocks do not overflow.
@@ -807,7 +837,7 @@ mod tests {
         );
         check(
             IdTokenError::IssuedInFuture { iat: 0, now: 0 },
-            "check this computer's clock",
+            "check the clock",
         );
         check(IdTokenError::Missing, "openid");
         check(IdTokenError::from(JwtError::MissingAlg), "lacks `alg`");

@@ -46,7 +46,8 @@ pub use authorize::{authorize_url, AuthorizeRequest};
 pub use callback::{check_callback, AuthorizationResponse, CallbackError};
 pub use discovery::{discovery_url, parse_discovery, DiscoveryError, ProviderMetadata};
 pub use id_token::{
-    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations, LEEWAY_SECS,
+    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
+    CLOCK_TOLERANCE_SECS, LEEWAY_SECS, MAX_CLOCK_SKEW_SECS,
 };
 pub use jwks::{parse_jwks, select_key, Alg, Jwk, Jwks, JwksError, KeyLookup};
 pub use jwt::{decode_jwt, Jwt, JwtError, JwtHeader};

@@ -117,7 +117,11 @@ impl std::error::Error for StoredSessionError {}
 
 impl Session {
     /// A session created at `now_ms` from validated tokens. The lifetime is `expires_in_secs`, or
-    /// without it the id_token's `exp`; either is clamped to [`MAX_SESSION_LIFETIME_MS`].
+    /// without it the id_token's `exp - iat`; either is clamped to [`MAX_SESSION_LIFETIME_MS`].
+    ///
+    /// Both are durations, counted from `now_ms` on this browser's clock: the provider's clock
+    /// never enters, so renewal happens before expiry however far apart the two clocks are
+    /// (`id_token::MAX_CLOCK_SKEW_SECS`).
     pub fn new(
         access_token: String,
         id_token: String,
@@ -128,10 +132,9 @@ impl Session {
     ) -> Session {
         let lifetime_ms = match expires_in_secs {
             Some(secs) => secs.saturating_mul(1000),
-            None => u64::try_from(claims.exp)
+            None => u64::try_from(claims.exp.saturating_sub(claims.iat))
                 .unwrap_or(0)
-                .saturating_mul(1000)
-                .saturating_sub(now_ms),
+                .saturating_mul(1000),
         };
         Session {
             access_token,
@@ -292,7 +295,7 @@ mod tests {
             );
         };
         check(Some(300), NOW_SECS + 60, 300_000);
-        // Without expires_in: the id_token's exp.
+        // Without expires_in: the id_token's exp - iat (iat is NOW_SECS here).
         check(None, NOW_SECS + 120, 120_000);
         check(None, NOW_SECS - 5, 0);
         check(None, -1, 0);
@@ -300,6 +303,18 @@ mod tests {
         check(Some(10 * 24 * 3600), NOW_SECS, MAX_SESSION_LIFETIME_MS);
         check(Some(u64::MAX), NOW_SECS, MAX_SESSION_LIFETIME_MS);
         check(None, i64::MAX, MAX_SESSION_LIFETIME_MS);
+    }
+
+    #[test]
+    fn the_lifetime_does_not_depend_on_the_providers_clock() {
+        // Without expires_in, a 120 s token from a provider five minutes ahead or behind still
+        // lives 120 s here.
+        for skew in [-300, 0, 300] {
+            let mut claims = test_support::claims(NOW_SECS + skew);
+            claims.exp = NOW_SECS + skew + 120;
+            let session = Session::new("at".into(), "a.b.c".into(), None, None, claims, NOW_MS);
+            assert_eq!(session.expires_at_ms, NOW_MS + 120_000, "skew {skew}");
+        }
     }
 
     #[test]
