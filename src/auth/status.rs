@@ -22,6 +22,10 @@ pub struct LogEntry {
     pub detail: String,
     /// The failure's class, for [`LogKind::RenewalFailed`].
     pub class: Option<RenewalClass>,
+    /// How many times it happened: more than one only for [`LogKind::MessageIgnored`], whose
+    /// repeats (same reason, no other event in between) fold into one entry, so a flood of forged
+    /// messages cannot push the real events out of the log.
+    pub count: u32,
 }
 
 /// When one session's access token was received and when it expires, in milliseconds since the
@@ -201,6 +205,16 @@ impl RenewalStatus {
                 next.ignored_messages = next.ignored_messages.saturating_add(1);
                 let count = next.ignored_by_reason.entry(reason.clone()).or_default();
                 *count = count.saturating_add(1);
+                let repeat = next
+                    .log
+                    .iter_mut()
+                    .rev()
+                    .take_while(|entry| entry.kind == LogKind::MessageIgnored)
+                    .find(|entry| entry.detail == reason);
+                if let Some(entry) = repeat {
+                    entry.count = entry.count.saturating_add(1);
+                    return next;
+                }
                 (at_ms, LogKind::MessageIgnored, reason)
             }
             StatusNote::SignedIn { at_ms, detail } => {
@@ -224,6 +238,7 @@ impl RenewalStatus {
             kind,
             detail,
             class,
+            count: 1,
         });
         next
     }
@@ -337,7 +352,48 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_ignored_messages_cannot_push_real_events_out() {
+        let ignored = |reason: &str| StatusNote::Ignored {
+            at_ms: 7,
+            reason: reason.into(),
+        };
+        let mut status = RenewalStatus::default().apply(StatusNote::Started { at_ms: 1 });
+        for _ in 0..10_000 {
+            status = status.apply(ignored("wrong origin"));
+            status = status.apply(ignored("wrong source"));
+        }
+        status = status.apply(StatusNote::Succeeded {
+            at_ms: 9,
+            duration_ms: 8,
+        });
+        status = status.apply(ignored("wrong origin"));
+        let summary: Vec<_> = status
+            .log
+            .iter()
+            .map(|entry| (entry.kind, entry.detail.as_str(), entry.count))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (LogKind::RenewalStarted, "", 1),
+                (LogKind::MessageIgnored, "wrong origin", 10_000),
+                (LogKind::MessageIgnored, "wrong source", 10_000),
+                (LogKind::RenewalSucceeded, "in 8 ms", 1),
+                // After another event, a new entry.
+                (LogKind::MessageIgnored, "wrong origin", 1),
+            ]
+        );
+        assert_eq!(status.ignored_messages, 20_001);
+    }
+
+    #[test]
     fn the_log_is_bounded_and_counts_ignored_messages() {
+        let mut status = RenewalStatus::default();
+        for at_ms in 0..(LOG_CAPACITY as u64 + 5) {
+            status = status.apply(StatusNote::Started { at_ms });
+        }
+        assert_eq!(status.log.len(), LOG_CAPACITY);
+        assert_eq!(status.log.front().map(|entry| entry.at_ms), Some(5));
         let mut status = RenewalStatus::default();
         for at_ms in 0..(LOG_CAPACITY as u64 + 5) {
             status = status.apply(StatusNote::Ignored {
@@ -345,8 +401,6 @@ mod tests {
                 reason: "wrong origin".into(),
             });
         }
-        assert_eq!(status.log.len(), LOG_CAPACITY);
-        assert_eq!(status.log.front().map(|entry| entry.at_ms), Some(5));
         assert_eq!(status.ignored_messages, LOG_CAPACITY as u32 + 5);
         let status = status.apply(StatusNote::Ignored {
             at_ms: 200,

@@ -125,6 +125,7 @@ fn log_line(entry: &LogEntry) -> Html {
         <li data-kind={kind.replace(' ', "-")}>
             <time>{ clock_time(entry.at_ms) }</time>{ " " }<strong>{ kind }</strong>
             if !entry.detail.is_empty() { { " — " }{ &entry.detail } }
+            if entry.count > 1 { <span class="repeat">{ format!(" ×{}", entry.count) }</span> }
         </li>
     }
 }

@@ -357,6 +357,7 @@ mod tests {
             kind,
             detail: String::new(),
             class,
+            count: 1,
         }
     }
 

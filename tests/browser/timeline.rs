@@ -21,6 +21,7 @@ fn entry(at_ms: u64, kind: LogKind, class: Option<RenewalClass>, detail: &str) -
         kind,
         detail: detail.to_owned(),
         class,
+        count: 1,
     }
 }
 

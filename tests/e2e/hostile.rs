@@ -241,7 +241,8 @@ async fn logged_reasons(h: &Harness) -> Vec<String> {
     let reasons = eval_in(
         h,
         "return Array.from(document.querySelectorAll('#event-log li[data-kind=\"message-ignored\"]'), \
-         (li) => li.textContent.split(' — ').pop())",
+         (li) => li.textContent.replace(li.querySelector('.repeat')?.textContent ?? '', '') \
+         .split(' — ').pop())",
     )
     .await;
     serde_json::from_value(reasons).unwrap()
