@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::fixtures::{poll_until, workspace_root, Harness};
+use crate::fixtures::server::Host;
+use crate::fixtures::{poll_until, report, workspace_root, Harness};
 
 const TTL_SECS: u64 = 12;
 const WIDTH: u32 = 1100;
@@ -110,6 +111,23 @@ async fn screenshots_of_the_signed_in_app_and_its_session_panel_after_a_renewal(
         h.app.host(),
         h.app.output()
     );
+    if h.app.host() == Host::Nginx {
+        let csp = crate::fixtures::http::get(&h.app.url("/"))
+            .await
+            .header("content-security-policy")
+            .unwrap_or_default()
+            .to_owned();
+        let silent_csp = crate::fixtures::http::get(&h.app.url("/silent/"))
+            .await
+            .header("content-security-policy")
+            .unwrap_or_default()
+            .to_owned();
+        report::record(
+            "csp",
+            "sign_in_and_renewal",
+            json!({"violations": 0, "app_policy": csp, "silent_policy": silent_csp}),
+        );
+    }
 
     let page = h.browser.client().screenshot().await.expect("screenshot");
     let panel = h
