@@ -35,11 +35,15 @@ pub(crate) fn check_endpoint(url: &str) -> Result<(), UrlProblem> {
         return Err(UrlProblem::NotAUrl);
     };
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
+    // The host, then what follows it in the authority: nothing, or a port.
+    let (host, after) = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').ok_or(UrlProblem::NotAUrl)?,
+        None => authority
+            .find(':')
+            .map_or((authority, ""), |at| authority.split_at(at)),
     };
     if host.is_empty()
+        || !is_port(after)
         || url.contains(['#', ' ', '\\'])
         || url.chars().any(char::is_control)
         || authority.contains('@')
@@ -50,6 +54,20 @@ pub(crate) fn check_endpoint(url: &str) -> Result<(), UrlProblem> {
         return Err(UrlProblem::InsecureHttp);
     }
     Ok(())
+}
+
+/// Whether `after`, what follows the host in an authority, is empty or `:` and a port (0 to 65535; an
+/// empty port means the scheme's). Browsers refuse any other URL, so an endpoint with one can never
+/// be reached: it is a configuration mistake to report, not a URL to try.
+fn is_port(after: &str) -> bool {
+    match after.strip_prefix(':') {
+        None => after.is_empty(),
+        Some(port) => {
+            port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u32>().map_or(port.is_empty(), |n| n <= 65535)
+        }
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -105,5 +123,14 @@ mod tests {
         check("https://id.example.com/a#b", Err(UrlProblem::NotAUrl));
         check("https://id.example.com/a b", Err(UrlProblem::NotAUrl));
         check("", Err(UrlProblem::NotAUrl));
+        // Found writing the config fuzzer (tests/fuzz): authorities no browser accepts passed.
+        check("https://[::1", Err(UrlProblem::NotAUrl));
+        check("http://[::1]evil.example/", Err(UrlProblem::NotAUrl));
+        check("https://id.example.com:notaport/", Err(UrlProblem::NotAUrl));
+        check("https://id.example.com:99999/", Err(UrlProblem::NotAUrl));
+        check("https://id.example.com:4:4/", Err(UrlProblem::NotAUrl));
+        check("https://id.example.com:65535/", Ok(()));
+        check("https://id.example.com:/", Ok(()));
+        check("http://[::1]/", Ok(()));
     }
 }
