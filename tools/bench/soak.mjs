@@ -67,7 +67,8 @@ if (opts.help) {
   --ttl     the provider's TOKEN_TTL in seconds (the app renews at two thirds of it)
   --sample  seconds between the CDP samples (forced GC, metrics, window listeners)
   --self-test  plants the faults the soak must catch (per renewal: a second renewal frame, a window
-            'message' listener never removed, 256 KiB kept); succeeds only if each is reported missed
+            'message' and a 'storage' listener never removed, 256 KiB kept; halfway, the provider ends the session so
+            renewals fail); succeeds only if each is reported missed
   SOAK_DIST the release dist to serve (tools/soak builds target/soak/dist)`);
   process.exit(0);
 }
@@ -239,7 +240,7 @@ function watcher({ frameSelector, sessionKey }) {
   });
 }
 
-/** --self-test: per renewal frame, a second one for 100 ms, a message listener kept, 256 KiB kept. */
+/** --self-test: per renewal frame, a second one for 100 ms, 'message' and 'storage' listeners and 256 KiB kept. */
 function plantFaults(frameSelector) {
   window.__soakLeak = [];
   const seen = new WeakSet();
@@ -254,6 +255,7 @@ function plantFaults(frameSelector) {
     document.body.append(twin);
     setTimeout(() => twin.remove(), 100);
     addEventListener('message', () => {});
+    addEventListener('storage', () => {});
     window.__soakLeak.push(new Array(32 * 1024).fill(0).map((_, i) => i + 0.5));
   }).observe(document.body, { subtree: true, childList: true });
 }
@@ -286,7 +288,7 @@ async function cdpSample(cdp) {
 async function idleSample(page, cdp, started) {
   for (let attempt = 0; attempt < 40; attempt++) {
     const before = await page.evaluate(() => window.__soak.read());
-    if (before.frames.sampled === 0 && before.inFlight === false) {
+    if (before.frames.sampled === 0 && before.inFlight !== true) {
       const sample = await cdpSample(cdp);
       const after = await page.evaluate(() => window.__soak.read());
       if (after.frames.insertions === before.frames.insertions && after.frames.sampled === 0) {
@@ -306,14 +308,36 @@ function series(samples, pick) {
   const points = samples.map((s) => ({ x: s.t / 60, y: pick(s) })).filter((p) => Number.isFinite(p.y));
   if (!points.length) return null;
   const ys = points.map((p) => p.y);
+  // The second half alone: the log (100 entries) and the timeline (20 sessions) fill up in the first
+  // minutes, so what a page keeps per renewal shows as growth here.
+  const middle = points.find((p) => p.x >= points.at(-1).x / 2) ?? points[0];
   return {
     first: ys[0],
     last: ys.at(-1),
     min: Math.min(...ys),
     max: Math.max(...ys),
     growth: ys.at(-1) - ys[0],
+    second_half_growth: ys.at(-1) - middle.y,
     slope_per_min: round(slope(points), 2),
   };
+}
+
+/** The API page's answer with the app's current token (reached in-app: no reload). */
+async function callApi(page) {
+  await page.locator('#nav a[href="/api"]').click();
+  await page.locator('#call-api').click();
+  await page.waitForSelector('#api-status, #api-error', { timeout: 15000 });
+  return page.evaluate(() => ({
+    status: document.querySelector('#api-status')?.textContent ?? null,
+    error: document.querySelector('#api-error')?.textContent ?? null,
+    message: (() => {
+      try {
+        return JSON.parse(document.querySelector('#api-result')?.textContent ?? 'null')?.message ?? null;
+      } catch {
+        return null;
+      }
+    })(),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -358,10 +382,17 @@ async function main() {
   const samples = [await idleSample(page, cdp, soakStart)];
   let sampledMax = 0;
   let nextSample = soakStart + SAMPLE_S * 1000;
+  let sessionEnded = !opts['self-test'];
   while (Date.now() < end) {
     await sleep(Math.min(1000, Math.max(0, end - Date.now())));
     const state = await page.evaluate(() => window.__soak.read());
     sampledMax = Math.max(sampledMax, state.frames.sampled);
+    if (!sessionEnded && Date.now() >= soakStart + (end - soakStart) / 2) {
+      // The self-test's last fault: renewals from now on fail (login_required).
+      const response = await fetch(`${provider.issuer}/__test/end-sessions`, { method: 'POST' });
+      if (!response.ok) throw new Error(`POST /__test/end-sessions: HTTP ${response.status}`);
+      sessionEnded = true;
+    }
     if (Date.now() >= nextSample || Date.now() >= end) {
       const sample = await idleSample(page, cdp, soakStart);
       samples.push(sample);
@@ -375,27 +406,15 @@ async function main() {
   const soakSeconds = (Date.now() - soakStart) / 1000;
 
   // Let a renewal in flight end, so the app's and the provider's counts cover the same renewals.
-  await page.waitForFunction(() => window.__soak.read().inFlight === false, null, { polling: 100, timeout: 30000 });
+  await page.waitForFunction(() => window.__soak.read().inFlight !== true, null, { polling: 100, timeout: 30000 });
   const final = await page.evaluate(() => window.__soak.read());
   const sameDocument = final.id === documentId && final.started;
   const stats = await provider.stats();
 
   say('the API with the current token');
-  await page.locator('#nav a[href="/api"]').click();
-  await page.locator('#call-api').click();
-  await page.waitForSelector('#api-status, #api-error', { timeout: 15000 });
-  const api = await page.evaluate(() => ({
-    status: document.querySelector('#api-status')?.textContent ?? null,
-    error: document.querySelector('#api-error')?.textContent ?? null,
-    message: (() => {
-      try {
-        return JSON.parse(document.querySelector('#api-result')?.textContent ?? 'null')?.message ?? null;
-      } catch {
-        return null;
-      }
-    })(),
-  }));
-  const signedInAtEnd = await page.evaluate(() => !!document.querySelector('#auth-status.signed-in') || !!document.querySelector('#user-name'));
+  const api = final.signedIn ? await callApi(page) : { status: null, error: 'not signed in', message: null };
+  const signedInAtEnd = await page.evaluate(() => !!document.querySelector('#user-name'));
+
 
   const r = final.renewals;
   const counterDelta = r.counter - r.counterStart;
@@ -468,11 +487,11 @@ async function main() {
   check('JS event listeners', L.js_event_listeners.growth <= GOALS.js_event_listener_growth_max,
     `${L.js_event_listeners.first} → ${L.js_event_listeners.last} (max ${L.js_event_listeners.max}, slope ${L.js_event_listeners.slope_per_min}/min; goal: growth ≤ ${GOALS.js_event_listener_growth_max})`);
   check('JS heap after GC', H.used.growth <= GOALS.heap_growth_max_bytes,
-    `${mb(H.used.first)} → ${mb(H.used.last)} (max ${mb(H.used.max)}, slope ${round(H.used.slope_per_min / 1024, 1)} KiB/min; goal: growth ≤ ${mb(GOALS.heap_growth_max_bytes)})`);
+    `${mb(H.used.first)} → ${mb(H.used.last)} (max ${mb(H.used.max)}, slope ${round(H.used.slope_per_min / 1024, 1)} KiB/min, second half ${round(H.used.second_half_growth / 1024, 1)} KiB; goal: growth ≤ ${mb(GOALS.heap_growth_max_bytes)})`);
   check('wasm memory', H.wasm_memory.growth <= GOALS.wasm_memory_growth_max_bytes,
-    `${mb(H.wasm_memory.first)} → ${mb(H.wasm_memory.last)} (goal: growth ≤ ${mb(GOALS.wasm_memory_growth_max_bytes)})`);
+    `${mb(H.wasm_memory.first)} → ${mb(H.wasm_memory.last)} (second half ${round(H.wasm_memory.second_half_growth / 1024, 0)} KiB; goal: growth ≤ ${mb(GOALS.wasm_memory_growth_max_bytes)})`);
   check('documents after GC', figures.dom.documents.growth <= GOALS.documents_growth_max,
-    `${figures.dom.documents.first} → ${figures.dom.documents.last} (max ${figures.dom.documents.max}; nodes ${figures.dom.nodes.first} → ${figures.dom.nodes.last}; goal: no growth)`);
+    `${figures.dom.documents.first} → ${figures.dom.documents.last} (max ${figures.dom.documents.max}; DOM nodes ${figures.dom.nodes.first} → ${figures.dom.nodes.last}, second half ${figures.dom.nodes.second_half_growth >= 0 ? '+' : ''}${figures.dom.nodes.second_half_growth}; goal: no growth)`);
   check('signed in at the end, API answers', figures.end.signed_in && api.status === 'HTTP 200' && api.message === 'pong',
     `signed in: ${figures.end.signed_in}; API: ${api.status ?? api.error}`);
   check('no page errors, no reload', pageErrors.length === 0 && loads === 0 && sameDocument && final.signedOut.length === 0,
@@ -483,7 +502,7 @@ async function main() {
   figures.ok = checks.every((c) => c.ok);
   figures.missed = checks.filter((c) => !c.ok).map((c) => c.name);
   if (opts['self-test']) {
-    const planted = ['renewal frames at once', 'window message listeners', 'JS event listeners', 'JS heap after GC'];
+    const planted = ['failed renewals', 'renewal frames at once', 'window message listeners', 'JS event listeners', 'JS heap after GC'];
     const caught = planted.filter((name) => figures.missed.includes(name));
     for (const c of checks) console.log(`  ${c.ok ? 'ok    ' : 'MISSED'} ${c.name}: ${c.detail}`);
     console.log(`soak self-test: ${caught.length} of ${planted.length} planted faults reported missed`
