@@ -5,8 +5,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{http, Harness};
 
-use crate::fixtures::DEMO_NAME;
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
+use crate::fixtures::{DEMO_NAME, SESSION_KEY};
 
 async fn text_of(h: &Harness, css: &str) -> String {
     h.browser.wait_for(css).await.text().await.unwrap()

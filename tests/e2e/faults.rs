@@ -20,7 +20,6 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{poll_until, report, Harness};
 
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
 /// Long enough that only "Renew now" and the app's retries renew during a test.
 const TTL_SECS: u64 = 300;
 
@@ -29,15 +28,6 @@ async fn start() -> Harness {
     h.log_in().await;
     h.browser.wait_for("button#renew-now").await;
     h
-}
-
-async fn stored_token(h: &Harness) -> Option<String> {
-    let stored = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    let stored: Value = serde_json::from_str(stored.as_str()?).ok()?;
-    stored["access_token"].as_str().map(str::to_owned)
 }
 
 /// The event log, oldest first: (kind, text).
@@ -106,15 +96,7 @@ async fn assert_healthy(h: &Harness) {
     );
     assert!(h.browser.find_all("#session-banner").await.is_empty());
     assert_eq!(h.browser.find_all(".silent-renewal-frame").await.len(), 0);
-    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
-    h.browser.click("button#call-api").await;
-    let status = h
-        .browser
-        .wait_for("#api-status")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let status = h.call_api().await;
     assert_eq!(status, "HTTP 200", "{}", h.browser.body_text().await);
 }
 
@@ -122,7 +104,7 @@ async fn assert_healthy(h: &Harness) {
 /// waits for `failed` transient failures and then a success, and checks the session moved on.
 /// Returns the failures' texts.
 async fn recovers(h: &Harness, failed: usize, within: Duration) -> Vec<String> {
-    let before = stored_token(h).await.expect("a stored session");
+    let before = h.stored_token().await.expect("a stored session");
     renew_now(h).await;
     wait_for_kind(h, "renewal-failed", failed, within).await;
     wait_for_kind(h, "renewal-succeeded", 1, within).await;
@@ -131,7 +113,8 @@ async fn recovers(h: &Harness, failed: usize, within: Duration) -> Vec<String> {
     for text in &texts {
         assert!(text.contains("(transient)"), "not transient: {text}");
     }
-    let after = stored_token(h)
+    let after = h
+        .stored_token()
         .await
         .expect("a stored session after recovery");
     assert_ne!(before, after, "the recovered renewal stored no new token");
@@ -157,7 +140,7 @@ async fn provider_down_then_back_recovers_by_itself() {
     let h = start().await;
     // Refused for 4 s: the first attempt and at least one retry fail, a later retry succeeds.
     h.provider.go_down(4_000).await;
-    let before = stored_token(&h).await.expect("a stored session");
+    let before = h.stored_token().await.expect("a stored session");
     let started = Instant::now();
     renew_now(&h).await;
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
@@ -168,7 +151,7 @@ async fn provider_down_then_back_recovers_by_itself() {
     for text in &texts {
         assert!(text.contains("(transient)"), "not transient: {text}");
     }
-    assert_ne!(stored_token(&h).await.unwrap(), before);
+    assert_ne!(h.stored_token().await.unwrap(), before);
     assert!(
         recovered_after >= Duration::from_secs(4),
         "recovered before the provider was back? {recovered_after:?}"
@@ -288,7 +271,7 @@ async fn invalid_grant_at_the_token_endpoint_signs_out_with_the_reason() {
     );
     assert!(h.browser.find_all("#session-panel").await.is_empty());
     let reached = poll_until(Duration::from_secs(5), || async {
-        stored_token(&h).await.is_none().then_some(())
+        h.stored_token().await.is_none().then_some(())
     })
     .await;
     assert!(reached.is_some(), "the session stayed in storage");
@@ -324,11 +307,11 @@ async fn a_signing_key_rotation_refetches_the_jwks_exactly_once() {
     );
 
     // The first renewal meets an unknown kid: one JWKS fetch, then success.
-    let before = stored_token(&h).await.unwrap();
+    let before = h.stored_token().await.unwrap();
     renew_now(&h).await;
     wait_for_kind(&h, "renewal-succeeded", 1, Duration::from_secs(15)).await;
     assert!(failures(&h).await.is_empty(), "{:#?}", log(&h).await);
-    let after = stored_token(&h).await.unwrap();
+    let after = h.stored_token().await.unwrap();
     assert_ne!(before, after);
     assert_eq!(
         h.provider.stats().await["jwks"],
@@ -400,7 +383,7 @@ async fn discovery_failing_at_start_is_explained_and_the_next_attempt_works() {
 #[tokio::test]
 async fn discovery_failing_at_start_keeps_the_stored_session_and_renewal_recovers() {
     let h = start().await;
-    let before = stored_token(&h).await.unwrap();
+    let before = h.stored_token().await.unwrap();
     h.provider
         .inject(
             json!({"path": "/.well-known/openid-configuration", "kind": "status", "status": 500}),
@@ -417,10 +400,10 @@ async fn discovery_failing_at_start_keeps_the_stored_session_and_renewal_recover
         "a refused discovery must be retried: {}",
         texts[0]
     );
-    assert_eq!(stored_token(&h).await.as_deref(), Some(before.as_str()));
+    assert_eq!(h.stored_token().await.as_deref(), Some(before.as_str()));
     h.provider.clear_faults().await;
     wait_for_kind(&h, "renewal-succeeded", 1, Duration::from_secs(30)).await;
-    assert_ne!(stored_token(&h).await.unwrap(), before);
+    assert_ne!(h.stored_token().await.unwrap(), before);
     assert_healthy(&h).await;
     let faults = h.provider.faults().await;
     record(

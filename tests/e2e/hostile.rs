@@ -27,11 +27,10 @@ use serde_json::{json, Value};
 
 use crate::fixtures::hostile::HostileServer;
 use crate::fixtures::server::Host;
-use crate::fixtures::{poll_until, report, Harness};
+use crate::fixtures::{poll_until, report, Harness, SESSION_KEY};
 
 /// Long enough that only the Renew-now button renews during a test.
 const TTL_SECS: u64 = 300;
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
 const TYPE: &str = "oidc-silent-callback";
 /// Latency added to every request while renewals run: a renewal takes about a second, and the
 /// renewer listens all that time.
@@ -250,16 +249,7 @@ async fn logged_reasons(h: &Harness) -> Vec<String> {
 
 /// The API accepts the session: the app keeps working.
 async fn api_works(h: &Harness) {
-    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
-    h.browser.click("button#call-api").await;
-    let status = h
-        .browser
-        .wait_for("#api-status")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(status, "HTTP 200");
+    assert_eq!(h.call_api().await, "HTTP 200");
 }
 
 async fn signed_in(h: &Harness) {

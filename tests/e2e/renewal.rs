@@ -4,26 +4,14 @@
 use std::time::Duration;
 
 use fantoccini::wd::WindowHandle;
-use serde_json::Value;
 
 use crate::fixtures::{poll_until, Harness};
 
 /// Short enough for several renewals per test, long enough for a renewal (about 50 ms) to fit.
 const TTL_SECS: u64 = 12;
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
 
 async fn start() -> Harness {
     Harness::builder().token_ttl(TTL_SECS).start().await
-}
-
-/// The access token stored in localStorage (what every tab of the origin shares).
-async fn stored_token(h: &Harness) -> Option<String> {
-    let stored = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    let stored: Value = serde_json::from_str(stored.as_str()?).ok()?;
-    stored["access_token"].as_str().map(str::to_owned)
 }
 
 async fn text(h: &Harness, css: &str) -> String {
@@ -33,7 +21,7 @@ async fn text(h: &Harness, css: &str) -> String {
 /// Waits (up to three token lifetimes) until the stored access token differs from `previous`.
 async fn next_token(h: &Harness, previous: &str) -> String {
     let found = poll_until(Duration::from_secs(3 * TTL_SECS), || async {
-        stored_token(h).await.filter(|token| token != previous)
+        h.stored_token().await.filter(|token| token != previous)
     })
     .await;
     match found {
@@ -61,7 +49,7 @@ async fn renews_three_times_in_a_row_without_reload_and_the_api_keeps_working() 
     h.log_in().await;
     // A full page load would lose this marker, a top-level navigation too.
     h.browser.eval("window.__e2eMarker = 'same-document'").await;
-    let mut tokens = vec![stored_token(&h).await.expect("a stored session")];
+    let mut tokens = vec![h.stored_token().await.expect("a stored session")];
     for _ in 0..3 {
         let token = next_token(&h, tokens.last().unwrap()).await;
         assert!(
@@ -92,17 +80,7 @@ async fn renews_three_times_in_a_row_without_reload_and_the_api_keeps_working() 
     );
 
     // The API accepts the current token.
-    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
-    h.browser.click("button#call-api").await;
-    assert_eq!(
-        h.browser
-            .wait_for("#api-status")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "HTTP 200"
-    );
+    assert_eq!(h.call_api().await, "HTTP 200");
     assert_eq!(
         h.browser.eval("return window.__e2eMarker").await,
         "same-document"
@@ -115,7 +93,7 @@ async fn the_renew_now_button_renews_at_once() {
     // Tokens for five minutes: only the button can make a renewal within the wait.
     let h = Harness::builder().token_ttl(300).start().await;
     h.log_in().await;
-    let before = stored_token(&h).await.expect("a stored session");
+    let before = h.stored_token().await.expect("a stored session");
     assert_eq!(text(&h, "#renewal-count").await, "0");
     h.browser.wait_for("button#renew-now").await;
     h.browser.click("button#renew-now").await;
@@ -133,7 +111,7 @@ async fn the_renew_now_button_renews_at_once() {
 async fn a_reload_mid_session_reschedules() {
     let h = start().await;
     h.log_in().await;
-    let before = stored_token(&h).await.unwrap();
+    let before = h.stored_token().await.unwrap();
     h.open("/").await;
     h.browser.wait_for("#auth-status.signed-in").await;
     let scheduled = text(&h, "#next-renewal").await;
@@ -177,7 +155,7 @@ async fn a_provider_session_ended_behind_the_apps_back_warns_then_signs_out_at_e
         "Your session has expired. Sign in again."
     );
     assert_eq!(
-        stored_token(&h).await,
+        h.stored_token().await,
         None,
         "the expired session is still stored"
     );
@@ -209,7 +187,7 @@ async fn two_tabs_make_one_authorize_request_per_renewal_and_both_hold_the_new_t
     h.log_in().await;
     let (first, second) = open_second_tab(&h).await;
     h.provider.reset_stats().await;
-    let mut token = stored_token(&h).await.unwrap();
+    let mut token = h.stored_token().await.unwrap();
     for _ in 0..2 {
         token = next_token(&h, &token).await;
     }
@@ -276,7 +254,7 @@ async fn memory_storage_restores_the_session_on_reload_by_a_silent_renewal() {
     h.app.set_config(config);
     h.log_in().await;
     assert_eq!(
-        stored_token(&h).await,
+        h.stored_token().await,
         None,
         "memory storage wrote the session to localStorage"
     );

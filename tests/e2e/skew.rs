@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::fixtures::{poll_until, report, Harness};
+use crate::fixtures::{poll_until, report, Harness, SESSION_KEY};
 
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
 const TTL_SECS: u64 = 12;
 const RENEWALS: usize = 2;
 
@@ -71,15 +70,7 @@ async fn renews_on_time_with_skew(skew_secs: i64) {
     assert!(failed.is_empty(), "{}", h.browser.body_text().await);
 
     // The API (on the provider's clock) accepts the latest token.
-    h.browser.click(r#"nav#nav a[href="/api"]"#).await;
-    h.browser.click("button#call-api").await;
-    let status = h
-        .browser
-        .wait_for("#api-status")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let status = h.call_api().await;
     assert_eq!(status, "HTTP 200", "{}", h.browser.body_text().await);
 
     // The doctor names the skew, in the right direction, as a warning (within the tolerance).

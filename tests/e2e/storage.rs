@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::fixtures::{poll_until, report, Harness, DEMO_NAME};
-
-const SESSION_KEY: &str = "oidc-renew:oidc-renew-demo:session";
+use crate::fixtures::{poll_until, report, Harness, DEMO_NAME, SESSION_KEY};
 
 /// Installed before any script of every document: keeps the page's uncaught errors, unhandled
 /// rejections and `console.error` lines in `window.__e2e_errors` (a Rust panic in the release build,
