@@ -1,7 +1,7 @@
-// Trunk post_build hook of the silent page (silent/Trunk.toml) and of the app (Trunk.toml), release
-// builds only: minifies wasm-bindgen's JS glue with terser (trunk's own minifier cannot parse it), and
-// keeps index.html's Subresource Integrity digests of the glue true. Only the staging dir's top level:
-// the app's run leaves the silent page (already minified, in silent/) alone.
+// Trunk post_build hook of the app (Trunk.toml), release builds only: minifies wasm-bindgen's JS glue with
+// terser (trunk's own minifier cannot parse it), and keeps index.html's Subresource Integrity digests of
+// the glue true. Only the staging dir's top level: the silent page (silent/, tools/build-silent) has no
+// glue.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ const digest = (algorithm, bytes) =>
 for (const name of readdirSync(dir).filter((file) => file.endsWith('.js'))) {
   const path = join(dir, name);
   const original = readFileSync(path);
-  // Both loaders call the default export only: without its export, terser drops `initSync`.
+  // The loader calls the default export only: without its export, terser drops `initSync`.
   const source = original
     .toString('utf8')
     .replace(/^export \{ initSync, __wbg_init as default \};$/m, 'export { __wbg_init as default };');

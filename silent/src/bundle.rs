@@ -1,133 +1,116 @@
-//! The silent page's browser glue: read the callback from the URL, remove it, post it to the parent.
+//! The silent page's browser side: read the callback from the URL, remove it, post it to the parent.
 //!
-//! This wasm is downloaded on every silent renewal, so it is built for size (budget: html + js + wasm
-//! <= 6 KB gzip, checked by `tools/silent-size`):
+//! The page is one request: `silent/index.html` holds its loader (`silent/loader.js`) and this wasm
+//! (base64), inlined by `tools/build-silent`. A renewal waits for this page, so it is built for size
+//! (budget: the page <= 6 KB gzip, checked by `tools/silent-size`) and for a short way to the message:
+//! - no wasm-bindgen: the loader hands this module the few browser calls it makes as plain imports of
+//!   numbers and `(pointer, length)` UTF-8 strings (module `page`, below); wasm-bindgen's generated glue
+//!   alone is larger than the page's budget leaves, and its loader fetches the wasm as a second and third
+//!   request (measured: 22.7 ms of a renewal's 69 ms, against 3.3 ms for a one-line page);
+//! - the loader only performs the calls: what to read, when to strip the URL, whether to post, what and to
+//!   which origin are decided here;
 //! - `no_std`: a bump allocator and a trapping panic handler (below) instead of std's allocator, panic and
-//!   formatting machinery;
-//! - the dozen browser calls it makes are bound here by hand, not through web-sys / js-sys: their
-//!   `catch` wrappers, `String` results and the lazily cached global object cost more than the rest of
-//!   the page (measured: 8.7 KB with web-sys, 7.4 KB with web-sys and only the window bound by hand);
-//! - browser strings are copied in with `TextEncoder.encodeInto` into memory the page keeps, not through
-//!   wasm-bindgen's `String` conversion, which links `Vec`'s growth and panic paths (0.7 KB gzip);
-//! - JS values are never released (`ManuallyDrop`): the page runs once, and releasing them links
-//!   wasm-bindgen's externref bookkeeping.
+//!   formatting machinery.
 
 use crate::message::MESSAGE_TYPE;
 use crate::parse::{is_utf8_bytes, select_params, validate};
 use core::arch::wasm32::unreachable as trap;
-use core::mem::ManuallyDrop;
-use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `location`: this page's URL.
-    #[wasm_bindgen(js_name = location)]
-    type Location;
-    #[wasm_bindgen(static_method_of = Location, getter)]
-    fn hash() -> JsString;
-    #[wasm_bindgen(static_method_of = Location, getter)]
-    fn search() -> JsString;
-    #[wasm_bindgen(static_method_of = Location, getter)]
-    fn pathname() -> JsValue;
-    #[wasm_bindgen(static_method_of = Location, getter)]
-    fn origin() -> JsValue;
-
-    /// `history`: this page's session history.
-    #[wasm_bindgen(js_name = history)]
-    type History;
-    #[wasm_bindgen(static_method_of = History, js_name = replaceState)]
-    fn replace_state(data: &JsValue, unused: &str, url: &JsValue);
-
-    /// `globalThis`: this page's window.
-    #[wasm_bindgen(js_name = globalThis)]
-    type Global;
-    #[wasm_bindgen(static_method_of = Global, getter)]
-    fn window() -> JsValue;
-    #[wasm_bindgen(static_method_of = Global, getter)]
-    fn parent() -> Window;
-
-    type Window;
-    #[wasm_bindgen(method, js_name = postMessage)]
-    fn post_message(this: &Window, message: &JsValue, target_origin: &JsValue);
-
-    /// `document`: this page.
-    #[wasm_bindgen(js_name = document)]
-    type Document;
-    #[wasm_bindgen(static_method_of = Document, js_name = getElementById)]
-    fn get_element_by_id(id: &str) -> Option<Element>;
-
-    type Element;
-    #[wasm_bindgen(method, js_name = removeAttribute)]
-    fn remove_attribute(this: &Element, name: &str);
-
-    #[wasm_bindgen(js_name = Object)]
-    type Object;
-    #[wasm_bindgen(constructor, js_class = "Object")]
-    fn new() -> Object;
-    #[wasm_bindgen(js_namespace = Reflect)]
-    fn set(target: &Object, key: &str, value: &str);
-
-    /// A JS string, left in JS until [`utf8`] copies it.
-    type JsString;
-    #[wasm_bindgen(method, getter)]
-    fn length(this: &JsString) -> u32;
-
-    type TextEncoder;
-    #[wasm_bindgen(constructor)]
-    fn new() -> TextEncoder;
-    #[wasm_bindgen(method, js_name = encodeInto)]
-    fn encode_into(this: &TextEncoder, source: &JsString, destination: &mut [u8]) -> Encoded;
-
-    /// What `encodeInto` did.
-    type Encoded;
-    #[wasm_bindgen(method, getter)]
-    fn written(this: &Encoded) -> u32;
+/// The parts of `location` the page reads, by number (the loader's `part`).
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum Part {
+    Hash = 0,
+    Search = 1,
+    Pathname = 2,
+    Origin = 3,
 }
 
-#[wasm_bindgen(start)]
-fn start() {
+// The browser calls, implemented by `silent/loader.js`. Strings go out as UTF-8 `(pointer, length)` in this
+// module's memory; JS strings come in through `location_read` (`TextEncoder.encodeInto`).
+#[link(wasm_import_module = "page")]
+extern "C" {
+    /// The length of a part of `location`, in UTF-16 code units.
+    fn location_len(part: Part) -> usize;
+    /// Copies a part of `location` as UTF-8 into `[to, to + capacity)`; returns the bytes written.
+    fn location_read(part: Part, to: *mut u8, capacity: usize) -> usize;
+    /// `history.replaceState(null, "", url)`.
+    fn replace_state(url: *const u8, url_len: usize);
+    /// `parent === window`: 1 when the page is not framed, else 0.
+    fn top_level() -> u32;
+    /// Removes the `hidden` attribute of the element with this id, if there is one.
+    fn unhide(id: *const u8, id_len: usize);
+    /// `parent.postMessage({ type: kind, [key]: value }, target_origin)`.
+    #[allow(clippy::too_many_arguments)]
+    fn post_message(
+        kind: *const u8,
+        kind_len: usize,
+        key: *const u8,
+        key_len: usize,
+        value: *const u8,
+        value_len: usize,
+        target_origin: *const u8,
+        target_origin_len: usize,
+    );
+}
+
+/// Runs the page; the loader calls it once, after instantiating the module.
+#[no_mangle]
+pub extern "C" fn start() {
     // Nothing here can be reported to anyone but the parent: a failure (an exception from the browser, a
     // trap) leaves the parent to time out.
-    let encoder = ManuallyDrop::new(TextEncoder::new());
-    let hash = utf8(&encoder, &ManuallyDrop::new(Location::hash()));
-    let search = utf8(&encoder, &ManuallyDrop::new(Location::search()));
+    let hash = location(Part::Hash);
+    let search = location(Part::Search);
     let params = select_params(hash, search);
+    // SAFETY (every call below): the imports only read the UTF-8 strings they are given, which live as
+    // long as the call.
     if !params.is_empty() {
         // Codes and tokens must not linger in the frame's URL (history, referrers, screenshots of devtools).
-        let path = ManuallyDrop::new(Location::pathname());
-        History::replace_state(&JsValue::NULL, "", &path);
+        let path = location(Part::Pathname);
+        unsafe { replace_state(path.as_ptr(), path.len()) };
     }
 
-    let parent = ManuallyDrop::new(Global::parent());
-    if **parent == *ManuallyDrop::new(Global::window()) {
+    if unsafe { top_level() } != 0 {
         // Opened top-level: there is nobody to tell; explain the page instead.
-        if let Some(note) = Document::get_element_by_id("standalone") {
-            ManuallyDrop::new(note).remove_attribute("hidden");
-        }
+        let id = "standalone";
+        unsafe { unhide(id.as_ptr(), id.len()) };
         return;
     }
 
-    let message = ManuallyDrop::new(Object::new());
-    set(&message, "type", MESSAGE_TYPE);
     // The one parser's checks, without copying anything out: the parent parses `params` again.
-    match validate(params) {
-        Ok(_) => set(&message, "params", params),
-        Err(error) => set(&message, "error", error.code()),
-    }
+    let (key, value) = match validate(params) {
+        Ok(_) => ("params", params),
+        Err(error) => ("error", error.code()),
+    };
     // The app and its silent page share one origin, so the parent must be at our own origin: a page of any
     // other origin that frames us receives nothing (RFC 9700 §4.17: never "*").
-    parent.post_message(&message, &ManuallyDrop::new(Location::origin()));
+    let origin = location(Part::Origin);
+    unsafe {
+        post_message(
+            MESSAGE_TYPE.as_ptr(),
+            MESSAGE_TYPE.len(),
+            key.as_ptr(),
+            key.len(),
+            value.as_ptr(),
+            value.len(),
+            origin.as_ptr(),
+            origin.len(),
+        )
+    };
 }
 
-/// Copies a JS string into memory the page keeps, as UTF-8.
-fn utf8(encoder: &TextEncoder, text: &JsString) -> &'static str {
+/// Copies a part of `location` into memory the page keeps, as UTF-8.
+fn location(part: Part) -> &'static str {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, two units, takes 4).
-    let Some(buffer) = allocator::bytes((text.length() as usize).saturating_mul(3)) else {
+    // SAFETY: the import reads nothing of ours.
+    let units = unsafe { location_len(part) };
+    let Some(buffer) = allocator::bytes(units.saturating_mul(3)) else {
         trap()
     };
-    let written = ManuallyDrop::new(encoder.encode_into(text, buffer)).written();
+    // SAFETY: the import writes at most `buffer.len()` bytes into the buffer, which no one else holds.
+    let written = unsafe { location_read(part, buffer.as_mut_ptr(), buffer.len()) };
     let buffer: &'static [u8] = buffer;
-    match buffer.get(..written as usize) {
+    match buffer.get(..written) {
         // `encodeInto` writes UTF-8; checked all the same, so that no script can break `str`'s promise.
         // SAFETY: the bytes were just checked to be UTF-8.
         Some(bytes) if is_utf8_bytes(bytes) => unsafe { core::str::from_utf8_unchecked(bytes) },
@@ -136,7 +119,7 @@ fn utf8(encoder: &TextEncoder, text: &JsString) -> &'static str {
 }
 
 /// The page runs once and is thrown away: a bump allocator that never frees is all it needs (a few
-/// strings and wasm-bindgen's table of JS values), and keeps a general-purpose allocator out of the wasm.
+/// strings), and keeps a general-purpose allocator out of the wasm.
 mod allocator {
     use core::alloc::{GlobalAlloc, Layout};
     use core::arch::wasm32::{memory_grow, memory_size};

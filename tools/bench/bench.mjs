@@ -92,7 +92,7 @@ const N = {
   reloads: positive('reloads', 1),
 };
 const SERVING = {
-  'no-store': { short: 'no-store', long: 'every file `Cache-Control: no-store`, as the end-to-end AppServer serves the dist: each renewal fetches the silent page\'s js and wasm (and oidc-client-ts its script) again.' },
+  'no-store': { short: 'no-store', long: 'every file `Cache-Control: no-store`, as the end-to-end AppServer serves the dist: each renewal fetches the silent pages again (and oidc-client-ts its script; this app\'s silent page is one file, its loader and wasm inline).' },
   cached: { short: 'cached', long: 'trunk-hashed js/wasm/css and the oidc-client-ts script `public, max-age=31536000, immutable`, as `deploy/nginx` serves hashed assets; html stays no-store.' },
 };
 const SERVING_MODES = opts.serving.split(',').map((s) => s.trim()).filter(Boolean);
