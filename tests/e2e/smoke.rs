@@ -139,6 +139,54 @@ async fn silent_page_posts_the_parsed_callback_to_its_parent() {
     h.close().await;
 }
 
+/// Older Chrome (before about 115) refuses to compile more than 4 KB of wasm synchronously on the main
+/// thread; the silent page's wasm is just over that. Such a browser, simulated: the page must still post.
+const REFUSE_SYNC_COMPILE: &str = r#"
+if (window !== top) {
+    WebAssembly.Module = function () {
+        top.__e2eSyncRefused = (top.__e2eSyncRefused || 0) + 1;
+        throw new RangeError('WebAssembly.Compile is disallowed on the main thread, if the buffer size is larger than 4KB.');
+    };
+}
+"#;
+
+#[tokio::test]
+async fn silent_page_posts_where_synchronous_compilation_is_refused() {
+    let h = Harness::start().await;
+    h.browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": REFUSE_SYNC_COMPILE }),
+        )
+        .await;
+    h.open("/").await;
+    h.browser.wait_for(r#"main[data-page="home"]"#).await;
+    let src = format!(
+        "/silent/#code=abc123&state=st-2&iss={}",
+        encode(h.provider.issuer())
+    );
+    let message = h
+        .browser
+        .eval_async_with(FRAME_FIRST_MESSAGE, vec![json!(src)])
+        .await;
+    assert!(
+        !message.is_null(),
+        "the silent page posted nothing within 5 s"
+    );
+    assert_eq!(message["origin"], h.app.origin(), "{message}");
+    assert_eq!(
+        param(&message["data"]["params"], "state").as_deref(),
+        Some("st-2"),
+        "{message}"
+    );
+    assert_eq!(
+        h.browser.eval("return window.__e2eSyncRefused ?? 0").await,
+        json!(1),
+        "the synchronous compile was not attempted (and refused) exactly once"
+    );
+    h.close().await;
+}
+
 #[tokio::test]
 async fn silent_page_opened_top_level_posts_nothing() {
     let h = Harness::start().await;
