@@ -61,16 +61,6 @@ async fn wait_for_kind(h: &Harness, kind: &str, n: usize, within: Duration) {
     }
 }
 
-async fn renew_now(h: &Harness) {
-    h.browser
-        .wait_until(
-            "the Renew-now button enabled",
-            "return document.querySelector('button#renew-now')?.disabled === false",
-        )
-        .await;
-    h.browser.click("button#renew-now").await;
-}
-
 /// The failures logged so far, as their detail text.
 async fn failures(h: &Harness) -> Vec<String> {
     log(h)
@@ -105,7 +95,7 @@ async fn assert_healthy(h: &Harness) {
 /// Returns the failures' texts.
 async fn recovers(h: &Harness, failed: usize, within: Duration) -> Vec<String> {
     let before = h.stored_token().await.expect("a stored session");
-    renew_now(h).await;
+    h.renew_now().await;
     wait_for_kind(h, "renewal-failed", failed, within).await;
     wait_for_kind(h, "renewal-succeeded", 1, within).await;
     let texts = failures(h).await;
@@ -142,7 +132,7 @@ async fn provider_down_then_back_recovers_by_itself() {
     h.provider.go_down(4_000).await;
     let before = h.stored_token().await.expect("a stored session");
     let started = Instant::now();
-    renew_now(&h).await;
+    h.renew_now().await;
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
     wait_for_kind(&h, "renewal-succeeded", 1, Duration::from_secs(40)).await;
     let recovered_after = started.elapsed();
@@ -226,7 +216,7 @@ async fn an_html_error_page_in_the_iframe_fails_fast_then_recovers() {
         .inject(json!({"path": "/auth", "kind": "html", "status": 500, "count": 1}))
         .await;
     let started = Instant::now();
-    renew_now(&h).await;
+    h.renew_now().await;
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
     let failed_after = started.elapsed();
     // Fail-fast: about the one-second grace after the page loaded, far from the 10 s timeout.
@@ -257,7 +247,7 @@ async fn invalid_grant_at_the_token_endpoint_signs_out_with_the_reason() {
     h.provider
         .inject(json!({"path": "/token", "kind": "invalid_grant", "count": 1}))
         .await;
-    renew_now(&h).await;
+    h.renew_now().await;
     // The grant is gone: the session ends now, visibly (the session panel goes with it), and the
     // stored session too.
     let status = h
@@ -308,7 +298,7 @@ async fn a_signing_key_rotation_refetches_the_jwks_exactly_once() {
 
     // The first renewal meets an unknown kid: one JWKS fetch, then success.
     let before = h.stored_token().await.unwrap();
-    renew_now(&h).await;
+    h.renew_now().await;
     wait_for_kind(&h, "renewal-succeeded", 1, Duration::from_secs(15)).await;
     assert!(failures(&h).await.is_empty(), "{:#?}", log(&h).await);
     let after = h.stored_token().await.unwrap();
@@ -320,7 +310,7 @@ async fn a_signing_key_rotation_refetches_the_jwks_exactly_once() {
     );
 
     // The next one knows the key: no fetch.
-    renew_now(&h).await;
+    h.renew_now().await;
     wait_for_kind(&h, "renewal-succeeded", 2, Duration::from_secs(15)).await;
     assert_eq!(
         h.provider.stats().await["jwks"],
@@ -392,7 +382,7 @@ async fn discovery_failing_at_start_keeps_the_stored_session_and_renewal_recover
     // A new page load: nothing cached, discovery refused.
     h.open("/").await;
     h.browser.wait_for("#auth-status.signed-in").await;
-    renew_now(&h).await;
+    h.renew_now().await;
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
     let texts = failures(&h).await;
     assert!(

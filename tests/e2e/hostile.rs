@@ -139,6 +139,17 @@ async fn stored_token(h: &Harness) -> String {
     stored["access_token"].as_str().unwrap().to_owned()
 }
 
+/// The renewal counter once it has passed `before` and no renewal frame is left (within 15 s), or
+/// `None`.
+async fn renewed_after(h: &Harness, before: u64) -> Option<u64> {
+    poll_until(Duration::from_secs(15), || async {
+        let count = number(h, "#renewal-count").await;
+        let idle = h.browser.find_all(".silent-renewal-frame").await.is_empty();
+        (count > before && idle).then_some(count)
+    })
+    .await
+}
+
 async fn number(h: &Harness, css: &str) -> u64 {
     let text = h.browser.find(css).await.text().await.unwrap();
     text.trim()
@@ -177,21 +188,9 @@ async fn renew(h: &Harness, times: u64, mut token: String) -> String {
             "the session changed without a renewal"
         );
         let before = number(h, "#renewal-count").await;
-        h.browser
-            .wait_until(
-                "Renew now enabled",
-                "const b = document.querySelector('#renew-now'); return b !== null && !b.disabled",
-            )
-            .await;
-        h.browser.click("#renew-now").await;
-        let done = poll_until(Duration::from_secs(15), || async {
-            let count = number(h, "#renewal-count").await;
-            let idle = h.browser.find_all(".silent-renewal-frame").await.is_empty();
-            (count > before && idle).then_some(count)
-        })
-        .await;
+        h.renew_now().await;
         assert_eq!(
-            done,
+            renewed_after(h, before).await,
             Some(before + 1),
             "renewal {} did not succeed; panel:\n{}\n{}",
             before + 1,
@@ -575,7 +574,7 @@ const HOLD_MS: u64 = 2_000;
 async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
     let before = number(h, "#renewal-count").await;
     latency(h, HOLD_MS).await;
-    h.browser.click("#renew-now").await;
+    h.renew_now().await;
     h.browser.wait_for(".silent-renewal-frame").await;
     let tree = h.browser.cdp("Page.getFrameTree", json!({})).await;
     let frames = tree["frameTree"]["childFrames"]
@@ -614,14 +613,8 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
         .await;
     assert!(result.get("exceptionDetails").is_none(), "{result}");
     latency(h, LATENCY_MS).await;
-    let done = poll_until(Duration::from_secs(15), || async {
-        let count = number(h, "#renewal-count").await;
-        let idle = h.browser.find_all(".silent-renewal-frame").await.is_empty();
-        (count > before && idle).then_some(count)
-    })
-    .await;
     assert_eq!(
-        done,
+        renewed_after(h, before).await,
         Some(before + 1),
         "the renewal did not succeed; panel:\n{}",
         panel(h).await

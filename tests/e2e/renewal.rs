@@ -95,8 +95,7 @@ async fn the_renew_now_button_renews_at_once() {
     h.log_in().await;
     let before = h.stored_token().await.expect("a stored session");
     assert_eq!(text(&h, "#renewal-count").await, "0");
-    h.browser.wait_for("button#renew-now").await;
-    h.browser.click("button#renew-now").await;
+    h.renew_now().await;
     next_token(&h, &before).await;
     h.browser
         .wait_until(
