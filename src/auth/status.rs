@@ -98,9 +98,8 @@ pub struct RenewalStatus {
     pub stopped: Option<RenewalError>,
     /// Successful renewals in this page.
     pub renewals: u32,
-    /// Messages the renewer ignored.
-    pub ignored_messages: u32,
-    /// Messages the renewer ignored, by reason (the log keeps only the newest entries).
+    /// Messages the renewer ignored, by reason (the log keeps only the newest entries); their total is
+    /// [`RenewalStatus::ignored_messages`].
     pub ignored_by_reason: BTreeMap<String, u32>,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
@@ -136,6 +135,13 @@ pub enum StatusNote {
 }
 
 impl RenewalStatus {
+    /// Messages the renewer ignored, all reasons together.
+    pub fn ignored_messages(&self) -> u32 {
+        self.ignored_by_reason
+            .values()
+            .fold(0, |total, count| total.saturating_add(*count))
+    }
+
     /// The status after `note`.
     pub fn apply(&self, note: StatusNote) -> RenewalStatus {
         let mut next = self.clone();
@@ -202,7 +208,6 @@ impl RenewalStatus {
                 (at_ms, LogKind::Adopted, String::new())
             }
             StatusNote::Ignored { at_ms, reason } => {
-                next.ignored_messages = next.ignored_messages.saturating_add(1);
                 let count = next.ignored_by_reason.entry(reason.clone()).or_default();
                 *count = count.saturating_add(1);
                 let repeat = next
@@ -383,7 +388,7 @@ mod tests {
                 (LogKind::MessageIgnored, "wrong origin", 1),
             ]
         );
-        assert_eq!(status.ignored_messages, 20_001);
+        assert_eq!(status.ignored_messages(), 20_001);
     }
 
     #[test]
@@ -401,7 +406,7 @@ mod tests {
                 reason: "wrong origin".into(),
             });
         }
-        assert_eq!(status.ignored_messages, LOG_CAPACITY as u32 + 5);
+        assert_eq!(status.ignored_messages(), LOG_CAPACITY as u32 + 5);
         let status = status.apply(StatusNote::Ignored {
             at_ms: 200,
             reason: "wrong state".into(),

@@ -98,7 +98,7 @@ pub fn session_panel() -> Html {
                 <dt>{ "Next renewal" }</dt><dd id="next-renewal">{ next }</dd>
                 <dt>{ "Last renewal" }</dt><dd id="last-renewal">{ last }</dd>
                 <dt>{ "Renewals" }</dt><dd id="renewal-count">{ status.renewals }</dd>
-                <dt>{ "Ignored messages" }</dt><dd id="ignored-count">{ status.ignored_messages }</dd>
+                <dt>{ "Ignored messages" }</dt><dd id="ignored-count">{ status.ignored_messages() }</dd>
                 if !status.ignored_by_reason.is_empty() {
                     <dt>{ "Ignored, by reason" }</dt>
                     <dd id="ignored-reasons">
