@@ -1,16 +1,16 @@
-use crate::auth::protocol::state::{AuthState, SignOutReason};
-use crate::auth::use_auth;
-use crate::config::{Config, Flow};
+use crate::config::AppConfig;
 use crate::pages::{SessionPanel, SessionTimeline};
 use std::rc::Rc;
 use yew::prelude::*;
+use yew_oidc::{use_auth, AuthState, Flow, SignOutReason};
 
 /// Home: the session's status, and what the app is connected to.
 #[function_component(HomePage)]
 pub fn home_page() -> Html {
     let config =
-        use_context::<Rc<Config>>().expect("HomePage is rendered inside the config context");
+        use_context::<Rc<AppConfig>>().expect("HomePage is rendered inside the config context");
     let auth = use_auth();
+    let config = &config.auth;
     let flow = match config.flow {
         Flow::Code => "Authorization Code + PKCE",
         Flow::Implicit => "Implicit (legacy)",
