@@ -30,6 +30,7 @@ pub mod discovery;
 pub mod id_token;
 pub mod jwks;
 pub mod jwt;
+pub mod keeper;
 pub mod logout;
 pub mod pkce;
 pub mod renewal;

@@ -1,9 +1,51 @@
 //! What the session panel and app code see of renewal: the next renewal time, the last result, an
-//! event log, and the lifetimes of the sessions held (for the timeline). Pure: a value updated by
-//! [`RenewalStatus::apply`], tested on the host.
+//! event log, and the lifetimes of the sessions held (for the timeline). Pure, tested on the host;
+//! changed only by the session keeper (`keeper`), from the same inputs that change the sign-in
+//! state, so the two never disagree.
 
 use crate::renewal::{RenewalClass, RenewalError};
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+/// Why the renewer ignored a message it heard while a silent renewal ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IgnoredMessage {
+    /// Sent from another origin than the page's own.
+    WrongOrigin,
+    /// Sent at the right origin, but not by the renewer's own frame (another frame, or the page).
+    WrongSource,
+    /// From the frame, but not a silent-page message at all.
+    Foreign,
+    /// From the frame with the silent page's type, but not its shape or not a parsable callback.
+    Malformed,
+    /// A well-formed callback for another request (or none): a stale or replayed answer.
+    WrongState,
+}
+
+impl IgnoredMessage {
+    /// A stable identifier (`WrongOrigin`, …), for the event log and pages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::WrongOrigin => "WrongOrigin",
+            Self::WrongSource => "WrongSource",
+            Self::Foreign => "Foreign",
+            Self::Malformed => "Malformed",
+            Self::WrongState => "WrongState",
+        }
+    }
+}
+
+impl fmt::Display for IgnoredMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::WrongOrigin => "message from another origin",
+            Self::WrongSource => "message from another window",
+            Self::Foreign => "not a silent-renewal message",
+            Self::Malformed => "malformed silent-renewal message",
+            Self::WrongState => "silent-renewal answer for another request",
+        })
+    }
+}
 
 /// How many log entries are kept (the oldest go first).
 pub const LOG_CAPACITY: usize = 100;
@@ -53,7 +95,8 @@ pub enum LogKind {
     RenewalFailed,
     /// A newer session renewed by another tab was taken over, without a request of our own.
     Adopted,
-    /// A message was ignored by the renewer (wrong origin, source, state or shape).
+    /// A message was ignored by the renewer (wrong origin, source, state or shape); the detail is
+    /// the reason's [`IgnoredMessage::name`].
     MessageIgnored,
 }
 
@@ -100,16 +143,16 @@ pub struct RenewalStatus {
     pub renewals: u32,
     /// Messages the renewer ignored, by reason (the log keeps only the newest entries); their total is
     /// [`RenewalStatus::ignored_messages`].
-    pub ignored_by_reason: BTreeMap<String, u32>,
+    pub ignored_by_reason: BTreeMap<IgnoredMessage, u32>,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
     /// The sessions held in this page (signed in, restored, renewed, adopted), oldest first.
     pub sessions: VecDeque<TokenSpan>,
 }
 
-/// A change to the status.
+/// A change to the status (made by the keeper).
 #[derive(Debug, Clone, PartialEq)]
-pub enum StatusNote {
+pub(crate) enum StatusNote {
     /// The next renewal or retry is (or is no longer) scheduled.
     Scheduled(Option<u64>),
     /// A renewal began.
@@ -125,7 +168,7 @@ pub enum StatusNote {
     /// Another tab's session was adopted.
     Adopted { at_ms: u64 },
     /// The renewer ignored a message.
-    Ignored { at_ms: u64, reason: String },
+    Ignored { at_ms: u64, reason: IgnoredMessage },
     /// Signed in (a new session: renewal starts afresh).
     SignedIn { at_ms: u64, detail: String },
     /// Signed out: nothing is scheduled any more.
@@ -142,14 +185,22 @@ impl RenewalStatus {
             .fold(0, |total, count| total.saturating_add(*count))
     }
 
-    /// The status after `note`.
-    pub fn apply(&self, note: StatusNote) -> RenewalStatus {
-        let mut next = self.clone();
+    /// The status after `note` (the tests' chained form of [`RenewalStatus::note`]).
+    #[cfg(test)]
+    pub(crate) fn apply(mut self, note: StatusNote) -> RenewalStatus {
+        self.note(note);
+        self
+    }
+
+    /// Records `note`. Returns the log entry it added, or the one a repeat was folded into, for the
+    /// caller to pass on to app code.
+    pub(crate) fn note(&mut self, note: StatusNote) -> Option<LogEntry> {
+        let next = self;
         let mut class = None;
         let (at_ms, kind, detail) = match note {
             StatusNote::Scheduled(at) => {
                 next.next_at_ms = at;
-                return next;
+                return None;
             }
             StatusNote::Session(span) => {
                 if !next.sessions.contains(&span) {
@@ -158,7 +209,7 @@ impl RenewalStatus {
                     }
                     next.sessions.push_back(span);
                 }
-                return next;
+                return None;
             }
             StatusNote::Started { at_ms } => {
                 next.in_flight = true;
@@ -208,19 +259,19 @@ impl RenewalStatus {
                 (at_ms, LogKind::Adopted, String::new())
             }
             StatusNote::Ignored { at_ms, reason } => {
-                let count = next.ignored_by_reason.entry(reason.clone()).or_default();
+                let count = next.ignored_by_reason.entry(reason).or_default();
                 *count = count.saturating_add(1);
                 let repeat = next
                     .log
                     .iter_mut()
                     .rev()
                     .take_while(|entry| entry.kind == LogKind::MessageIgnored)
-                    .find(|entry| entry.detail == reason);
+                    .find(|entry| entry.detail == reason.name());
                 if let Some(entry) = repeat {
                     entry.count = entry.count.saturating_add(1);
-                    return next;
+                    return Some(entry.clone());
                 }
-                (at_ms, LogKind::MessageIgnored, reason)
+                (at_ms, LogKind::MessageIgnored, reason.name().to_owned())
             }
             StatusNote::SignedIn { at_ms, detail } => {
                 next.failures_in_row = 0;
@@ -238,14 +289,15 @@ impl RenewalStatus {
         if next.log.len() == LOG_CAPACITY {
             next.log.pop_front();
         }
-        next.log.push_back(LogEntry {
+        let entry = LogEntry {
             at_ms,
             kind,
             detail,
             class,
             count: 1,
-        });
-        next
+        };
+        next.log.push_back(entry.clone());
+        Some(entry)
     }
 
     /// The newest log entry.
@@ -345,7 +397,13 @@ mod tests {
         });
         assert_eq!(status.stopped, Some(login_required()));
         assert_eq!(status.failures_in_row, 0);
-        assert_eq!(status.apply(StatusNote::Adopted { at_ms: 2 }).stopped, None);
+        assert_eq!(
+            status
+                .clone()
+                .apply(StatusNote::Adopted { at_ms: 2 })
+                .stopped,
+            None
+        );
         let signed_out = status.apply(StatusNote::SignedOut {
             at_ms: 3,
             detail: "expired".into(),
@@ -358,20 +416,17 @@ mod tests {
 
     #[test]
     fn a_flood_of_ignored_messages_cannot_push_real_events_out() {
-        let ignored = |reason: &str| StatusNote::Ignored {
-            at_ms: 7,
-            reason: reason.into(),
-        };
+        let ignored = |reason| StatusNote::Ignored { at_ms: 7, reason };
         let mut status = RenewalStatus::default().apply(StatusNote::Started { at_ms: 1 });
         for _ in 0..10_000 {
-            status = status.apply(ignored("wrong origin"));
-            status = status.apply(ignored("wrong source"));
+            status = status.apply(ignored(IgnoredMessage::WrongOrigin));
+            status = status.apply(ignored(IgnoredMessage::WrongSource));
         }
         status = status.apply(StatusNote::Succeeded {
             at_ms: 9,
             duration_ms: 8,
         });
-        status = status.apply(ignored("wrong origin"));
+        status = status.apply(ignored(IgnoredMessage::WrongOrigin));
         let summary: Vec<_> = status
             .log
             .iter()
@@ -381,11 +436,11 @@ mod tests {
             summary,
             [
                 (LogKind::RenewalStarted, "", 1),
-                (LogKind::MessageIgnored, "wrong origin", 10_000),
-                (LogKind::MessageIgnored, "wrong source", 10_000),
+                (LogKind::MessageIgnored, "WrongOrigin", 10_000),
+                (LogKind::MessageIgnored, "WrongSource", 10_000),
                 (LogKind::RenewalSucceeded, "in 8 ms", 1),
                 // After another event, a new entry.
-                (LogKind::MessageIgnored, "wrong origin", 1),
+                (LogKind::MessageIgnored, "WrongOrigin", 1),
             ]
         );
         assert_eq!(status.ignored_messages(), 20_001);
@@ -403,25 +458,22 @@ mod tests {
         for at_ms in 0..(LOG_CAPACITY as u64 + 5) {
             status = status.apply(StatusNote::Ignored {
                 at_ms,
-                reason: "wrong origin".into(),
+                reason: IgnoredMessage::WrongOrigin,
             });
         }
         assert_eq!(status.ignored_messages(), LOG_CAPACITY as u32 + 5);
         let status = status.apply(StatusNote::Ignored {
             at_ms: 200,
-            reason: "wrong state".into(),
+            reason: IgnoredMessage::WrongState,
         });
         let by_reason: Vec<_> = status
             .ignored_by_reason
             .iter()
-            .map(|(reason, n)| (reason.as_str(), *n))
+            .map(|(reason, n)| (reason.name(), *n))
             .collect();
         assert_eq!(
             by_reason,
-            [
-                ("wrong origin", LOG_CAPACITY as u32 + 5),
-                ("wrong state", 1)
-            ]
+            [("WrongOrigin", LOG_CAPACITY as u32 + 5), ("WrongState", 1)]
         );
     }
 }
