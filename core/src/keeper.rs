@@ -106,6 +106,8 @@ pub enum Wake {
 }
 
 /// What tabs of one client tell each other.
+// A few messages a session: boxing the session would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TabNote {
     /// A new session (a sign-in or a renewal).
@@ -980,7 +982,7 @@ mod tests {
         let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(attempts.len() <= 8, "{} attempts: {gaps:?}", attempts.len());
         for (n, gap) in gaps.iter().enumerate() {
-            let step = (2 * SEC << n).min(60 * SEC);
+            let step = ((2 * SEC) << n).min(60 * SEC);
             assert!(
                 *gap >= step / 2 && *gap <= step + 100,
                 "gap {n}: {gap} ({gaps:?})"
