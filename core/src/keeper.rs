@@ -368,7 +368,7 @@ impl Step<'_> {
                 at_ms: self.now,
                 reason,
             }),
-            Input::FromTab(TabNote::Session(session)) => self.from_tab(session),
+            Input::FromTab(TabNote::Session(session)) => self.tab_session(session),
             Input::FromTab(TabNote::SignedOut) => {
                 if matches!(
                     self.keeper.auth,
@@ -605,7 +605,7 @@ impl Step<'_> {
     }
 
     /// A session from another tab: taken when newer than ours.
-    fn from_tab(&mut self, session: Session) {
+    fn tab_session(&mut self, session: Session) {
         if session.is_expired(self.now) {
             return;
         }
