@@ -26,10 +26,8 @@ pub fn home_page() -> Html {
                 .unwrap_or(&session.claims.sub);
             (format!("Signed in as {who}."), "signed-in")
         }
-        AuthState::Expired(_) => (
-            "Your session has expired. Sign in again.".to_owned(),
-            "signed-out",
-        ),
+        // Past its expiry: renewal is bringing it back (or will end it with the reason).
+        AuthState::Expired(_) => ("Restoring your session…".to_owned(), "loading"),
         AuthState::SignedOut { reason } => {
             let text = reason.map_or("You are signed out.", SignOutReason::message);
             (text.to_owned(), "signed-out")

@@ -104,8 +104,8 @@ pub fn session_panel() -> Html {
                     <dt>{ "Ignored, by reason" }</dt>
                     <dd id="ignored-reasons">
                         { for status.ignored_by_reason.iter().map(|(reason, count)| html! {
-                            <span class="ignored-reason" data-reason={reason.clone()}>
-                                { format!("{reason} {count} ") }
+                            <span class="ignored-reason" data-reason={reason.name()}>
+                                { format!("{} {count} ", reason.name()) }
                             </span>
                         }) }
                     </dd>
@@ -123,7 +123,7 @@ pub fn session_panel() -> Html {
 fn log_line(entry: &LogEntry) -> Html {
     let kind = entry.kind.name();
     html! {
-        <li data-kind={kind.replace(' ', "-")}>
+        <li data-kind={kind.replace(' ', "-")} data-at={entry.at_ms.to_string()}>
             <time>{ clock_time(entry.at_ms) }</time>{ " " }<strong>{ kind }</strong>
             if !entry.detail.is_empty() { { " — " }{ &entry.detail } }
             if entry.count > 1 { <span class="repeat">{ format!(" ×{}", entry.count) }</span> }

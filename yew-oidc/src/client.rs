@@ -4,7 +4,6 @@
 use crate::browser::crypto::{sha256, verify_signature};
 use crate::browser::storage::{StorageArea, Store};
 use crate::browser::{clock, http, navigation, random, BrowserError};
-use crate::diagnostics::{ProbeError, TokenProbe};
 use crate::renewer::{SilentOutcome, SilentRequest};
 use oidc_renew_core::authorize::{authorize_url, AuthorizeRequest};
 use oidc_renew_core::callback::{check_callback, AuthorizationResponse, CallbackError};
@@ -29,6 +28,9 @@ use std::rc::Rc;
 
 const SESSION_KEY: &str = "session";
 const TRANSACTION_KEY: &str = "transaction";
+/// Memory storage only: "this browser signed in" (no token), so that a reload restores the session by
+/// silent renewal and a visitor who never signed in costs the provider nothing.
+const SIGNED_IN_KEY: &str = "signed-in";
 
 /// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
 #[derive(Clone)]
@@ -44,6 +46,9 @@ struct Inner {
     sessions: Store,
     /// The login transaction: always sessionStorage (one tab, survives the redirect).
     transactions: Store,
+    /// The signed-in marker of memory storage: localStorage, strict (no marker rather than one only
+    /// this page sees).
+    markers: Option<Store>,
     metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     jwks: RefCell<Option<Rc<Jwks>>>,
 }
@@ -170,6 +175,8 @@ impl AuthClient {
         let inner = Inner {
             sessions: Store::new(area, &namespace),
             transactions: Store::new(StorageArea::Session, &namespace),
+            markers: (area == StorageArea::Memory)
+                .then(|| Store::strict(StorageArea::Local, &namespace)),
             origin: navigation::origin(),
             namespace,
             config,
@@ -179,6 +186,11 @@ impl AuthClient {
         AuthClient {
             inner: Rc::new(inner),
         }
+    }
+
+    /// The page's origin, as redirect URIs start.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
     }
 
     /// The configuration this client runs with.
@@ -253,9 +265,17 @@ impl AuthClient {
         Ok(())
     }
 
+    /// Whether this browser signed in before (memory storage's marker; always `false` otherwise).
+    pub fn signed_in_before(&self) -> bool {
+        self.inner
+            .markers
+            .as_ref()
+            .is_some_and(|markers| markers.get(SIGNED_IN_KEY).is_some())
+    }
+
     /// Completes a sign-in from the callback URL: strips it from the address bar, checks it against
-    /// the single-use transaction, exchanges the code (code flow), validates the id_token and stores
-    /// the session. Returns the session and the path to return to.
+    /// the single-use transaction, exchanges the code (code flow) and validates the id_token. Returns
+    /// the session and the path to return to; storing it is the keeper's command.
     pub async fn complete_login(&self) -> Result<(Session, String), AuthFailure> {
         let (hash, search) = navigation::location_params();
         navigation::strip_url_to_path().map_err(StepError::from)?;
@@ -285,7 +305,6 @@ impl AuthClient {
                 None,
             )
             .await?;
-        self.store_session(&session).map_err(StepError::from)?;
         Ok((session, transaction.return_to))
     }
 
@@ -306,8 +325,8 @@ impl AuthClient {
     }
 
     /// Finishes a silent renewal from the hidden frame's outcome: checks the callback, exchanges the
-    /// code, validates the new id_token in full (and that it names `expected_sub`, the current user,
-    /// when given), and stores the new session.
+    /// code, and validates the new id_token in full (and that it names `expected_sub`, the current
+    /// user, when given). Storing the session is the keeper's command.
     pub async fn finish_renewal(
         &self,
         pending: &PendingRenewal,
@@ -336,60 +355,30 @@ impl AuthClient {
                 expected_sub,
             )
             .await?;
-        self.store_session(&session).map_err(StepError::from)?;
         Ok(session)
     }
 
-    /// Stores a session in the configured area.
+    /// Stores a session in the configured area (and memory storage's signed-in marker).
     pub fn store_session(&self, session: &Session) -> Result<(), BrowserError> {
+        if let Some(markers) = &self.inner.markers {
+            // Without the marker a reload shows signed out instead of restoring: not worth failing for.
+            let _ = markers.set(SIGNED_IN_KEY, "1");
+        }
         self.inner.sessions.set(SESSION_KEY, &session.to_stored())
     }
 
-    /// Forgets the stored session and any pending login transaction.
+    /// Forgets the stored session, the signed-in marker and any pending login transaction.
     pub fn forget_session(&self) {
         self.inner.sessions.remove(SESSION_KEY);
         self.inner.transactions.remove(TRANSACTION_KEY);
-    }
-
-    /// Setup doctor: fetches the discovery document afresh (never the cached one) and checks it as
-    /// sign-in does. Keeps nothing.
-    pub async fn probe_discovery(&self) -> Result<ProviderMetadata, ProbeError> {
-        let config = &self.inner.config;
-        let body = fetch_document(&discovery_url(&config.issuer)).await?;
-        parse_discovery(&body, &config.issuer, config.flow).map_err(ProbeError::Discovery)
-    }
-
-    /// Setup doctor: fetches the key set at `jwks_uri` afresh and checks it as sign-in does.
-    pub async fn probe_jwks(&self, jwks_uri: &str) -> Result<Jwks, ProbeError> {
-        parse_jwks(&fetch_document(jwks_uri).await?).map_err(ProbeError::Jwks)
-    }
-
-    /// Setup doctor: posts a code that cannot exist (with this client's id and redirect URI) to
-    /// `token_endpoint`, to learn whether the browser lets this origin read the answer (CORS) and
-    /// whether the provider knows the client. No token can come of it.
-    pub async fn probe_token_endpoint(&self, token_endpoint: &str) -> TokenProbe {
-        let config = &self.inner.config;
-        let redirect_uri = format!("{}{}", self.inner.origin, config.redirect_path);
-        // A well-formed PKCE verifier (43 unreserved characters) that matches no challenge.
-        let verifier = "0".repeat(43);
-        let body = token_request_body("doctor-probe", &redirect_uri, &config.client_id, &verifier);
-        match http::post_form(token_endpoint, &body).await {
-            Ok(response) => TokenProbe::Answered {
-                status: response.status,
-                error: match parse_token_response(response.status, &response.body) {
-                    Err(TokenError::Provider { error, .. }) => Some(error),
-                    _ => None,
-                },
-            },
-            Err(http::HttpError::Network(why)) => TokenProbe::Refused(why),
-            Err(error) => TokenProbe::Refused(error.to_string()),
+        if let Some(markers) = &self.inner.markers {
+            markers.remove(SIGNED_IN_KEY);
         }
     }
 
-    /// Signs out: forgets the session and any pending transaction, then ends the provider session
-    /// too (RP-initiated logout) when the provider supports it; otherwise returns to the app's home.
+    /// Ends the provider session too (RP-initiated logout) when the provider supports it; otherwise
+    /// returns to the app's home. The local sign-out (forgetting the session) is the keeper's command.
     pub async fn logout(&self, id_token_hint: Option<&str>) {
-        self.forget_session();
         let config = &self.inner.config;
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
         // Without discovery there is no end_session endpoint to call: the local sign-out stands.
@@ -586,26 +575,6 @@ impl AuthClient {
         *self.inner.jwks.borrow_mut() = Some(jwks.clone());
         Ok(jwks)
     }
-}
-
-/// The body of a `GET url` that answered 200, for the setup doctor's probes.
-async fn fetch_document(url: &str) -> Result<String, ProbeError> {
-    let response = http::get(url)
-        .await
-        .map_err(|error| ProbeError::Unreachable {
-            url: url.to_owned(),
-            why: match error {
-                http::HttpError::Network(why) => why,
-                error => error.to_string(),
-            },
-        })?;
-    if response.status != 200 {
-        return Err(ProbeError::Status {
-            url: url.to_owned(),
-            status: response.status,
-        });
-    }
-    Ok(response.body)
 }
 
 /// The secrets of one authorize request, kept until its answer arrives.

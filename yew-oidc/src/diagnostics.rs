@@ -17,12 +17,16 @@
 //! # }
 //! ```
 
+use crate::browser::http;
 use crate::browser::tabs::with_exclusive_lock;
 use crate::client::AuthClient;
 use crate::renewer::SilentRequest;
 use oidc_renew_core::config::AuthConfig;
-use oidc_renew_core::discovery::{DiscoveryError, ProviderMetadata};
-use oidc_renew_core::jwks::{Jwks, JwksError};
+use oidc_renew_core::discovery::{
+    discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
+};
+use oidc_renew_core::jwks::{parse_jwks, Jwks, JwksError};
+use oidc_renew_core::token::{parse_token_response, token_request_body, TokenError};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -78,21 +82,39 @@ impl Diagnostics {
         }
     }
 
-    /// Fetches the discovery document afresh and checks it as sign-in does.
+    /// fetches the discovery document afresh (never the cached one) and checks it as
+    /// sign-in does. Keeps nothing.
     pub async fn discovery(&self) -> Result<ProviderMetadata, ProbeError> {
-        self.client.probe_discovery().await
+        let config = self.client.config();
+        let body = fetch_document(&discovery_url(&config.issuer)).await?;
+        parse_discovery(&body, &config.issuer, config.flow).map_err(ProbeError::Discovery)
     }
 
-    /// Fetches the key set at `jwks_uri` afresh and checks it as sign-in does.
+    /// fetches the key set at `jwks_uri` afresh and checks it as sign-in does.
     pub async fn jwks(&self, jwks_uri: &str) -> Result<Jwks, ProbeError> {
-        self.client.probe_jwks(jwks_uri).await
+        parse_jwks(&fetch_document(jwks_uri).await?).map_err(ProbeError::Jwks)
     }
 
-    /// Posts a code that cannot exist (with this client's id and redirect URI) to `token_endpoint`, to
-    /// learn whether the browser lets this origin read the answer (CORS) and whether the provider knows
-    /// the client. No token can come of it.
+    /// posts a code that cannot exist (with this client's id and redirect URI) to
+    /// `token_endpoint`, to learn whether the browser lets this origin read the answer (CORS) and
+    /// whether the provider knows the client. No token can come of it.
     pub async fn token_endpoint(&self, token_endpoint: &str) -> TokenProbe {
-        self.client.probe_token_endpoint(token_endpoint).await
+        let config = self.client.config();
+        let redirect_uri = format!("{}{}", self.client.origin(), config.redirect_path);
+        // A well-formed PKCE verifier (43 unreserved characters) that matches no challenge.
+        let verifier = "0".repeat(43);
+        let body = token_request_body("doctor-probe", &redirect_uri, &config.client_id, &verifier);
+        match http::post_form(token_endpoint, &body).await {
+            Ok(response) => TokenProbe::Answered {
+                status: response.status,
+                error: match parse_token_response(response.status, &response.body) {
+                    Err(TokenError::Provider { error, .. }) => Some(error),
+                    _ => None,
+                },
+            },
+            Err(http::HttpError::Network(why)) => TokenProbe::Refused(why),
+            Err(error) => TokenProbe::Refused(error.to_string()),
+        }
     }
 
     /// A `prompt=none` request exactly as a silent renewal makes it, for an
@@ -116,4 +138,24 @@ impl Diagnostics {
             .await
             .map_err(|error| error.to_string())
     }
+}
+
+/// The body of a `GET url` that answered 200, for the setup doctor's probes.
+async fn fetch_document(url: &str) -> Result<String, ProbeError> {
+    let response = http::get(url)
+        .await
+        .map_err(|error| ProbeError::Unreachable {
+            url: url.to_owned(),
+            why: match error {
+                http::HttpError::Network(why) => why,
+                error => error.to_string(),
+            },
+        })?;
+    if response.status != 200 {
+        return Err(ProbeError::Status {
+            url: url.to_owned(),
+            status: response.status,
+        });
+    }
+    Ok(response.body)
 }

@@ -2,24 +2,42 @@
 
 use crate::browser::BrowserError;
 use crate::provider::AuthContext;
+use oidc_renew_core::keeper::Input;
 use oidc_renew_core::session::Session;
-use oidc_renew_core::state::{AuthEvent, AuthState, SignOutReason};
+use oidc_renew_core::state::AuthState;
 use oidc_renew_core::status::RenewalStatus;
 use yew::prelude::*;
 
-/// A handle on the sign-in state and actions. Cheap to clone; compare by state.
+/// A handle on the sign-in state and actions. Cheap to clone.
+///
+/// The state is read when the handle is made (at render, by [`use_auth`]) and judged against the
+/// wall clock then: a session past its expiry is [`AuthState::Expired`] ("restoring") even before the
+/// session keeper has woken up to renew it (a laptop just out of sleep), so an expired access token
+/// is never handed out.
 #[derive(Clone, PartialEq)]
 pub struct AuthHandle {
     context: AuthContext,
+    state: AuthState,
 }
 
 impl AuthHandle {
-    /// The current state.
-    pub fn state(&self) -> &AuthState {
-        &self.context.store.0
+    fn new(context: AuthContext) -> AuthHandle {
+        let now = crate::browser::clock::now_ms();
+        let state = match &context.view.state {
+            AuthState::SignedIn(session) if session.is_expired(now) => {
+                AuthState::Expired(session.clone())
+            }
+            state => state.clone(),
+        };
+        AuthHandle { context, state }
     }
 
-    /// The session, while signed in.
+    /// The current state.
+    pub fn state(&self) -> &AuthState {
+        &self.state
+    }
+
+    /// The session, while signed in (never an expired one).
     pub fn session(&self) -> Option<&Session> {
         match self.state() {
             AuthState::SignedIn(session) => Some(session),
@@ -27,7 +45,7 @@ impl AuthHandle {
         }
     }
 
-    /// The access token to send to APIs, while signed in.
+    /// The access token to send to APIs, while signed in (never an expired one).
     pub fn access_token(&self) -> Option<&str> {
         self.session().map(|session| session.access_token.as_str())
     }
@@ -39,45 +57,41 @@ impl AuthHandle {
 
     /// Starts a sign-in at the provider; the user comes back to `return_to` (an app path).
     pub fn login(&self, return_to: &str) {
-        let (client, store) = (self.context.client.clone(), self.context.store.clone());
-        let return_to = return_to.to_owned();
-        store.dispatch(AuthEvent::LoginStarted);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(failure) = client.login(&return_to).await {
-                store.dispatch(AuthEvent::Failed(failure));
-            }
+        self.feed(Input::LoginRequested {
+            return_to: return_to.to_owned(),
         });
     }
 
-    /// Signs out here and at the provider. The state turns signed-out first, which stops every effect
-    /// that depends on the session (renewal included) before the page navigates away.
+    /// Signs out here, in the other tabs and at the provider. Renewal stops at once.
     pub fn logout(&self) {
-        let (client, store) = (self.context.client.clone(), self.context.store.clone());
-        let id_token_hint = self.session().map(|session| session.id_token.clone());
-        store.dispatch(AuthEvent::SignedOut(SignOutReason::UserLoggedOut));
-        crate::keeper::announce_sign_out(&client);
-        wasm_bindgen_futures::spawn_local(
-            async move { client.logout(id_token_hint.as_deref()).await },
-        );
+        self.feed(Input::LogoutRequested);
     }
 
-    /// Asks the session keeper for one silent renewal now, whatever the schedule says. Does nothing
-    /// while a renewal runs or when not signed in; the result shows in [`status`](Self::status).
+    /// Asks for one silent renewal now, whatever the schedule says. Does nothing while a renewal
+    /// runs or when not signed in; the result shows in [`status`](Self::status).
     pub fn renew_now(&self) {
-        self.context.renew.fire();
+        self.feed(Input::RenewNow);
     }
 
     /// Why the session is kept in this page's memory only (a reload signs the user out) although the
     /// configuration asks for `localStorage` or `sessionStorage`: the browser storage is unavailable or
-    /// refused a read or write (quota exceeded, storage disabled). `None` while storage works. Read at
-    /// render: a fallback happens while storing a session, before the state change that re-renders.
+    /// refused a read or write (quota exceeded, storage disabled). `None` while storage works.
     pub fn storage_fallback(&self) -> Option<BrowserError> {
-        self.context.client.storage_fallback()
+        self.context
+            .driver
+            .as_ref()
+            .and_then(|driver| driver.client().storage_fallback())
     }
 
     /// The renewal status: next renewal, last result, the event log.
     pub fn status(&self) -> &RenewalStatus {
-        &self.context.status.0
+        &self.context.view.status
+    }
+
+    fn feed(&self, input: Input) {
+        if let Some(driver) = &self.context.driver {
+            driver.feed(input);
+        }
     }
 
     /// `GET url` with the access token (`Authorization: Bearer …`): the way to call the API the token is
@@ -136,7 +150,7 @@ impl std::error::Error for ApiError {}
 /// also renders when the app could not start, such as a setup doctor).
 #[hook]
 pub fn use_optional_auth() -> Option<AuthHandle> {
-    use_context::<AuthContext>().map(|context| AuthHandle { context })
+    use_context::<AuthContext>().map(AuthHandle::new)
 }
 
 /// The sign-in handle. Must be called below an [`AuthProvider`](crate::AuthProvider).
@@ -144,5 +158,5 @@ pub fn use_optional_auth() -> Option<AuthHandle> {
 pub fn use_auth() -> AuthHandle {
     let context =
         use_context::<AuthContext>().expect("use_auth() must be called below <AuthProvider>");
-    AuthHandle { context }
+    AuthHandle::new(context)
 }

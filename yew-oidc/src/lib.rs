@@ -48,9 +48,9 @@
 mod browser;
 mod client;
 pub mod diagnostics;
+mod driver;
 mod guard;
 mod hooks;
-mod keeper;
 mod provider;
 mod renewer;
 
@@ -63,11 +63,9 @@ pub use oidc_renew_core::id_token::IdClaims;
 pub use oidc_renew_core::renewal::{RenewalClass, RenewalError};
 pub use oidc_renew_core::session::Session;
 pub use oidc_renew_core::state::{AuthFailure, AuthState, SignOutReason};
-pub use oidc_renew_core::status::{LogEntry, LogKind, RenewalStatus, TokenSpan};
+pub use oidc_renew_core::status::{IgnoredMessage, LogEntry, LogKind, RenewalStatus, TokenSpan};
 
 pub use guard::{RequireAuth, RequireAuthProps};
 pub use hooks::{use_auth, use_optional_auth, ApiError, ApiResponse, AuthHandle};
 pub use provider::{AuthProvider, AuthProviderProps};
-pub use renewer::{
-    IframeRenewer, IframeRenewerProps, IgnoredMessage, SilentOutcome, SilentRequest,
-};
+pub use renewer::{IframeRenewer, IframeRenewerProps, SilentOutcome, SilentRequest};

@@ -1,57 +1,42 @@
-//! The `AuthProvider` context: holds the auth state in a reducer (the pure state machine), the
-//! renewal status, and the [`AuthClient`] that performs the effects; renders the session keeper.
+//! `AuthProvider`: the component an app wraps itself in. It owns the session's [`Driver`] (which
+//! carries out the keeper's decisions), publishes the keeper's view to everything below it, and
+//! renders the renewal's hidden iframe.
 
 use crate::client::AuthClient;
-use crate::keeper::{RenewTrigger, SessionKeeper};
-use gloo::timers::callback::Timeout;
-use oidc_renew_core::config::{AuthConfig as Config, StorageKind};
-use oidc_renew_core::schedule::timer_delay;
-use oidc_renew_core::state::{reduce, AuthEvent, AuthState, SignOutReason};
-use oidc_renew_core::status::{LogEntry, RenewalStatus, StatusNote, TokenSpan};
+use crate::driver::{Driver, Outlets, View};
+use crate::renewer::{IframeRenewer, SilentRequest};
+use oidc_renew_core::config::AuthConfig;
+use oidc_renew_core::state::{AuthFailure, AuthState};
+use oidc_renew_core::status::{IgnoredMessage, LogEntry};
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// The reducer's state: the pure [`AuthState`], updated only by [`reduce`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuthStore(pub AuthState);
-
-impl Reducible for AuthStore {
-    type Action = AuthEvent;
-
-    fn reduce(self: Rc<Self>, event: AuthEvent) -> Rc<Self> {
-        Rc::new(AuthStore(reduce(&self.0, event)))
-    }
+/// What [`AuthProvider`] puts in the context; read it through [`use_auth`](crate::use_auth).
+#[derive(Clone)]
+pub(crate) struct AuthContext {
+    pub view: Rc<View>,
+    /// `None` when the configuration is invalid: nothing can run.
+    pub driver: Option<Rc<Driver>>,
 }
 
-/// The renewal status in a reducer, updated only by [`RenewalStatus::apply`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct StatusStore(pub RenewalStatus);
-
-impl Reducible for StatusStore {
-    type Action = StatusNote;
-
-    fn reduce(self: Rc<Self>, note: StatusNote) -> Rc<Self> {
-        Rc::new(StatusStore(self.0.apply(note)))
+impl PartialEq for AuthContext {
+    /// A new view is published only when it changed: comparing by pointer is exact and cheap.
+    fn eq(&self, other: &Self) -> bool {
+        let same_driver = match (&self.driver, &other.driver) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        Rc::ptr_eq(&self.view, &other.view) && same_driver
     }
-}
-
-/// What [`AuthProvider`] puts in the context; read it through [`use_auth`](super::use_auth).
-#[derive(Clone, PartialEq)]
-pub struct AuthContext {
-    pub(crate) store: UseReducerHandle<AuthStore>,
-    pub(crate) status: UseReducerHandle<StatusStore>,
-    pub(crate) client: AuthClient,
-    /// The keeper's "renew now", registered while it is mounted.
-    pub(crate) renew: RenewTrigger,
 }
 
 /// Props of [`AuthProvider`].
 #[derive(Properties, PartialEq)]
 pub struct AuthProviderProps {
-    /// The validated runtime configuration.
-    pub config: Rc<Config>,
-    /// Called with every new event-log entry (renewals, failures, adoptions, ignored messages,
-    /// sign-outs).
+    /// The client's configuration. An invalid one shows as a failed sign-in state naming the field.
+    pub config: Rc<AuthConfig>,
+    /// Called with every new event-log entry: sign-ins, renewals started, succeeded and failed (with
+    /// their class), adoptions from other tabs, ignored messages, and every sign-out with its reason.
     #[prop_or_default]
     pub on_event: Callback<LogEntry>,
     /// The app.
@@ -59,128 +44,116 @@ pub struct AuthProviderProps {
     pub children: Html,
 }
 
-/// Provides sign-in state and actions to everything below it. On mount it restores a stored session
-/// (no network request; in memory-storage mode the keeper restores by a silent renewal instead);
-/// while signed in it marks the session expired at its expiry, and the keeper renews it before.
+/// Provides sign-in state and actions to everything below it.
+///
+/// On mount it restores a stored session (no network request), or, when the page is the configured
+/// `redirect_path` with a sign-in response, completes that sign-in first (the children render after
+/// it, at the page the user set off from, so no page of the app sees the callback). While a session
+/// is held it renews it silently before it expires, in a hidden iframe it renders itself.
 #[function_component(AuthProvider)]
 pub fn auth_provider(props: &AuthProviderProps) -> Html {
-    let client = use_memo(props.config.clone(), |config| {
-        AuthClient::new(config.clone())
+    let invalid = use_memo(props.config.clone(), |config| {
+        config.validate().err().map(|error| {
+            AuthFailure::new(
+                format!("The sign-in configuration is not valid: {error}."),
+                format!("config: {error:?}"),
+            )
+        })
     });
-    // The provider redirected back here after sign-in: finish it before anything else renders, so
-    // that nothing below (a guard, a router) sees the callback URL or a signed-out state.
+    if let Some(failure) = &*invalid {
+        return html! { <InvalidConfig failure={failure.clone()} children={props.children.clone()} /> };
+    }
+    html! {
+        <Session config={props.config.clone()} on_event={props.on_event.clone()}>
+            { props.children.clone() }
+        </Session>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct InvalidConfigProps {
+    failure: AuthFailure,
+    children: Html,
+}
+
+/// A configuration that cannot work: the app renders, signed-out with the failure, and nothing runs.
+#[function_component(InvalidConfig)]
+fn invalid_config(props: &InvalidConfigProps) -> Html {
+    let view = use_memo(props.failure.clone(), |failure| {
+        View::failed(failure.clone())
+    });
+    let context = AuthContext { view, driver: None };
+    html! {
+        <ContextProvider<AuthContext> {context}>{ props.children.clone() }</ContextProvider<AuthContext>>
+    }
+}
+
+#[function_component(Session)]
+fn session(props: &AuthProviderProps) -> Html {
+    // Read once, at mount: the page the provider redirected back to.
     let on_callback = *use_memo((), |_| {
         crate::browser::navigation::is_at_path(&props.config.redirect_path)
     });
-    let store = use_reducer(move || {
-        AuthStore(if on_callback {
-            AuthState::SigningIn
-        } else {
-            AuthState::Loading
-        })
+    let view = use_state(|| Rc::new(View::initial(on_callback)));
+    let request = use_state(|| None::<SilentRequest>);
+    let driver = use_memo(props.config.clone(), |config| {
+        Driver::new(AuthClient::new(config.clone()))
     });
-    let status = use_reducer(StatusStore::default);
-    let renew = use_memo((), |_| RenewTrigger::default());
-    let completing = use_state(move || on_callback);
 
     {
-        let (client, store, status) = ((*client).clone(), store.clone(), status.clone());
-        let completing = completing.clone();
-        use_effect_with((), move |_| {
-            if on_callback {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let result = client.complete_login().await;
-                    let return_to = match result {
-                        Ok((session, return_to)) => {
-                            let at_ms = session.issued_at_ms;
-                            store.dispatch(AuthEvent::SignedIn(session));
-                            status.dispatch(StatusNote::SignedIn {
-                                at_ms,
-                                detail: "in this tab".into(),
-                            });
-                            return_to
-                        }
-                        Err(failure) => {
-                            store.dispatch(AuthEvent::Failed(failure));
-                            "/".to_owned()
-                        }
-                    };
-                    let _ = crate::browser::navigation::replace_path(&return_to);
-                    completing.set(false);
-                });
-                return;
-            }
-            match client.restore() {
-                // Memory storage: nothing survives a reload; the keeper tries one silent renewal.
-                Ok(None) if client.config().storage == StorageKind::Memory => {}
-                Ok(session) => store.dispatch(AuthEvent::Restored(session)),
-                Err(_) => store.dispatch(AuthEvent::SignedOut(SignOutReason::StoredSessionInvalid)),
-            }
+        let (view, request) = (view.setter(), request.setter());
+        let driver = (*driver).clone();
+        // A new configuration makes a new driver (the memo above): the old one stops.
+        use_effect_with(props.config.clone(), move |_| {
+            let outlets = Outlets {
+                view: Callback::from(move |new| view.set(new)),
+                request: Callback::from(move |new| request.set(new)),
+            };
+            driver.start(outlets, on_callback);
+            let driver = driver.clone();
+            move || driver.stop()
+        });
+    }
+    {
+        let driver = (*driver).clone();
+        use_effect_with(props.on_event.clone(), move |on_event| {
+            driver.set_on_event(on_event.clone())
         });
     }
 
-    // Expiry watch: the session turns Expired at expires_at. Dropping the timeout (state change,
-    // unmount) cancels it.
-    {
-        let expires_at = store
-            .0
-            .session()
-            .filter(|_| store.0.is_signed_in())
-            .map(|s| s.expires_at_ms);
-        let store = store.clone();
-        use_effect_with(expires_at, move |expires_at| {
-            let timeout = expires_at.map(|expires_at| {
-                let now = crate::browser::clock::now_ms();
-                let delay = timer_delay(expires_at.saturating_sub(now));
-                Timeout::new(delay, move || {
-                    store.dispatch(AuthEvent::TimePassed {
-                        now_ms: crate::browser::clock::now_ms(),
-                    })
-                })
-            });
-            move || drop(timeout)
-        });
-    }
-
-    // Every session held (signed in, restored, renewed, adopted) is recorded for the timeline.
-    {
-        let span = store.0.session().map(|session| TokenSpan {
-            issued_at_ms: session.issued_at_ms,
-            expires_at_ms: session.expires_at_ms,
-        });
-        let status = status.clone();
-        use_effect_with(span, move |span| {
-            if let Some(span) = span {
-                status.dispatch(StatusNote::Session(*span));
-            }
-        });
-    }
-
-    // App code hears about every new log entry.
-    {
-        let on_event = props.on_event.clone();
-        let newest = status.0.last_entry().cloned();
-        use_effect_with(newest, move |newest| {
-            if let Some(entry) = newest {
-                on_event.emit(entry.clone());
-            }
-        });
-    }
-
+    let on_outcome = {
+        let driver = (*driver).clone();
+        Callback::from(move |(id, outcome)| driver.outcome(id, outcome))
+    };
+    let on_ignored = {
+        let driver = (*driver).clone();
+        Callback::from(move |reason: IgnoredMessage| {
+            driver.feed(oidc_renew_core::keeper::Input::MessageIgnored(reason))
+        })
+    };
+    let completing = view.completing;
     let context = AuthContext {
-        store,
-        status,
-        client: (*client).clone(),
-        renew: (*renew).clone(),
+        view: (*view).clone(),
+        driver: Some((*driver).clone()),
     };
     html! {
         <ContextProvider<AuthContext> {context}>
-            if *completing {
+            if completing {
                 <p class="notice" aria-busy="true" id="auth-completing">{ "Completing your sign-in…" }</p>
             } else {
                 { props.children.clone() }
             }
-            <SessionKeeper />
+            <IframeRenewer request={(*request).clone()} {on_outcome} {on_ignored} />
         </ContextProvider<AuthContext>>
+    }
+}
+
+impl View {
+    /// The view of a provider that cannot run.
+    fn failed(failure: AuthFailure) -> View {
+        View {
+            state: AuthState::Failed(failure),
+            ..View::initial(false)
+        }
     }
 }

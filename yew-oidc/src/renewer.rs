@@ -23,9 +23,9 @@ use crate::browser::listener::Listener;
 use crate::browser::navigation;
 use gloo::timers::callback::Timeout;
 use oidc_renew_core::schedule::timer_delay;
+use oidc_renew_core::status::IgnoredMessage;
 use silent_callback::{decode_message, Callback as SilentCallback, DecodeError, SilentMessage};
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, EventTarget, HtmlIFrameElement, MessageEvent};
@@ -55,33 +55,6 @@ pub enum SilentOutcome {
     /// The frame finished loading a page that is not our silent page (a provider login or error page,
     /// or a page that refused framing) and no message followed within the grace period.
     FailFast,
-}
-
-/// A message the renewer received and ignored, counted for the event log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IgnoredMessage {
-    /// Sent from another origin than the page's own.
-    WrongOrigin,
-    /// Sent at the right origin, but not by the renewer's own frame (another frame, or the page).
-    WrongSource,
-    /// From the frame, but not a silent-page message at all.
-    Foreign,
-    /// From the frame with the silent page's type, but not its shape or not a parsable callback.
-    Malformed,
-    /// A well-formed callback for another request (or none): a stale or replayed answer.
-    WrongState,
-}
-
-impl fmt::Display for IgnoredMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::WrongOrigin => "message from another origin",
-            Self::WrongSource => "message from another window",
-            Self::Foreign => "not a silent-renewal message",
-            Self::Malformed => "malformed silent-renewal message",
-            Self::WrongState => "silent-renewal answer for another request",
-        })
-    }
 }
 
 /// Props of [`IframeRenewer`].

@@ -38,7 +38,7 @@ thread_local! {
 /// A store of string values under `"<namespace>:<key>"` in one [`StorageArea`]. Cheap to clone; clones
 /// share their fallback.
 ///
-/// ```no_run
+/// ```ignore
 /// use oidc_renew::auth::browser::storage::{StorageArea, Store};
 ///
 /// let store = Store::new(StorageArea::Session, "oidc-renew:my-client");

@@ -97,7 +97,7 @@ pub fn has_broadcast_channel() -> bool {
 /// [`BrowserError::NoWindow`]; [`BrowserError::Js`] when the browser refuses the request (Web Lock names
 /// starting with `-` are reserved); [`BrowserError::StorageWrite`] when the lease cannot be written.
 ///
-/// ```no_run
+/// ```ignore
 /// use oidc_renew::auth::browser::tabs::with_exclusive_lock;
 ///
 /// # async fn renew() {}
@@ -403,7 +403,7 @@ fn next_id() -> u64 {
 /// Messages come from other tabs of the origin, any script of which may post on the channel: the
 /// receiver parses and checks them.
 ///
-/// ```no_run
+/// ```ignore
 /// use oidc_renew::auth::browser::tabs::TabChannel;
 ///
 /// let channel = TabChannel::open("oidc-renew:my-client")?;

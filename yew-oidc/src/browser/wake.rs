@@ -56,7 +56,7 @@ impl std::fmt::Debug for WakeGuard {
 /// Dropping the returned guard removes every listener and the interval. Outside a browser page there is
 /// nothing to listen to and the guard is empty.
 ///
-/// ```no_run
+/// ```ignore
 /// use oidc_renew::auth::browser::wake::{on_wake, WakeReason};
 ///
 /// let guard = on_wake(30_000, |reason: WakeReason| {

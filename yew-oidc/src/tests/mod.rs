@@ -6,6 +6,7 @@ mod common;
 mod crypto;
 mod http;
 mod navigation;
+mod provider;
 mod renewer;
 mod storage;
 mod tabs;

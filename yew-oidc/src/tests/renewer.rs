@@ -6,7 +6,8 @@
 //! provider's page). They post with `self.origin`, as the silent page does.
 
 use super::common::{mount_point, settle};
-use crate::renewer::{IframeRenewer, IgnoredMessage, SilentOutcome, SilentRequest};
+use crate::renewer::{IframeRenewer, SilentOutcome, SilentRequest};
+use oidc_renew_core::status::IgnoredMessage;
 use silent_callback::{Callback as SilentCallback, Outcome};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
