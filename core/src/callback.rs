@@ -2,6 +2,7 @@
 //! §10.12), the RFC 9207 `iss` (mix-up defence), the provider's error, and the implicit flow's
 //! tokens. Parsing itself is `silent_callback::parse_callback`, the project's one callback parser.
 
+use crate::config::Flow;
 use silent_callback::{Callback, Outcome, ParseError};
 use std::fmt;
 
@@ -50,6 +51,13 @@ pub enum CallbackError {
     },
     /// An implicit response lacks a token the app asked for (`access_token` or `id_token`).
     MissingToken(&'static str),
+    /// A response of the other flow than the one requested (tokens where a code was asked for, or
+    /// the reverse): never accepted, since its tokens are not bound to this client's request the
+    /// way the requested flow binds them (PKCE, or `at_hash` and the nonce).
+    WrongFlow {
+        /// The flow that was requested.
+        expected: Flow,
+    },
 }
 
 impl CallbackError {
@@ -121,14 +129,23 @@ impl fmt::Display for CallbackError {
                 "the provider's answer lacks the {name}: check that the client allows the \
                  implicit flow (response type \"id_token token\")"
             ),
+            CallbackError::WrongFlow { expected } => write!(
+                f,
+                "the sign-in response is not of the requested {} flow: sign in again",
+                match expected {
+                    Flow::Code => "authorization code",
+                    Flow::Implicit => "implicit",
+                }
+            ),
         }
     }
 }
 
 impl std::error::Error for CallbackError {}
 
-/// Checks a parsed callback against the transaction's `expected_state` and the configured
-/// `issuer`. `iss_required` is the provider's `authorization_response_iss_parameter_supported`.
+/// Checks a parsed callback against the transaction's `expected_state`, the configured `issuer` and
+/// the requested `flow`. `iss_required` is the provider's
+/// `authorization_response_iss_parameter_supported`.
 ///
 /// Order: `state` first (a response with a wrong or missing state is `StateMismatch`, whatever it
 /// says), then `iss`, then the outcome. A missing `iss` is tolerated on error responses even when
@@ -138,6 +155,7 @@ pub fn check_callback(
     expected_state: &str,
     issuer: &str,
     iss_required: bool,
+    flow: Flow,
 ) -> Result<AuthorizationResponse, CallbackError> {
     let state_matches = match &callback.state {
         Some(state) => !expected_state.is_empty() && same(state, expected_state),
@@ -159,9 +177,12 @@ pub fn check_callback(
         None if iss_required && needs_iss => return Err(CallbackError::MissingIssuer),
         _ => {}
     }
-    match callback.outcome {
-        Outcome::Code { code } => Ok(AuthorizationResponse::Code(code)),
-        Outcome::Tokens(tokens) => Ok(AuthorizationResponse::Tokens {
+    match (callback.outcome, flow) {
+        (Outcome::Code { .. }, Flow::Implicit) | (Outcome::Tokens(_), Flow::Code) => {
+            Err(CallbackError::WrongFlow { expected: flow })
+        }
+        (Outcome::Code { code }, _) => Ok(AuthorizationResponse::Code(code)),
+        (Outcome::Tokens(tokens), _) => Ok(AuthorizationResponse::Tokens {
             access_token: tokens
                 .access_token
                 .ok_or(CallbackError::MissingToken("access_token"))?,
@@ -171,9 +192,12 @@ pub fn check_callback(
             expires_in: tokens.expires_in,
             scope: tokens.scope,
         }),
-        Outcome::Error {
-            error, description, ..
-        } => Err(CallbackError::Provider { error, description }),
+        (
+            Outcome::Error {
+                error, description, ..
+            },
+            _,
+        ) => Err(CallbackError::Provider { error, description }),
     }
 }
 
@@ -215,9 +239,15 @@ mod tests {
         iss_required: bool,
         expected: Result<AuthorizationResponse, CallbackError>,
     ) {
+        // The flow whose response this is (the other flow's is refused: `responses_of_the_other_flow`).
+        let flow = if params.contains("code=") {
+            Flow::Code
+        } else {
+            Flow::Implicit
+        };
         let actual = parse_callback(params)
             .map_err(CallbackError::from)
-            .and_then(|callback| check_callback(callback, STATE, ISSUER, iss_required));
+            .and_then(|callback| check_callback(callback, STATE, ISSUER, iss_required, flow));
         assert_eq!(actual, expected, "{params} (iss required: {iss_required})");
     }
 
@@ -271,7 +301,7 @@ mod tests {
         // An empty expected state matches nothing.
         let callback = parse_callback("code=c&state=s").unwrap();
         assert_eq!(
-            check_callback(callback, "", ISSUER, false),
+            check_callback(callback, "", ISSUER, false, Flow::Code),
             Err(CallbackError::StateMismatch)
         );
     }
@@ -348,8 +378,43 @@ mod tests {
             }),
         };
         assert_eq!(
-            check_callback(callback, STATE, ISSUER, false),
+            check_callback(callback, STATE, ISSUER, false, Flow::Implicit),
             Err(CallbackError::MissingToken("access_token"))
+        );
+    }
+
+    #[test]
+    fn responses_of_the_other_flow() {
+        let check_flow = |params: &str, flow: Flow, expected: Flow| {
+            let callback = parse_callback(params).unwrap();
+            assert_eq!(
+                check_callback(callback, STATE, ISSUER, false, flow),
+                Err(CallbackError::WrongFlow { expected }),
+                "{params}"
+            );
+        };
+        // Tokens slipped into a code-flow callback: refused, though their id_token may be valid.
+        check_flow(
+            &format!("#access_token=at&id_token=a.b.c&token_type=Bearer&state={STATE}"),
+            Flow::Code,
+            Flow::Code,
+        );
+        check_flow(
+            &format!("code=c&state={STATE}"),
+            Flow::Implicit,
+            Flow::Implicit,
+        );
+        // An error answers either flow.
+        let callback = parse_callback(&format!("error=login_required&state={STATE}")).unwrap();
+        assert_eq!(
+            check_callback(callback, STATE, ISSUER, false, Flow::Implicit),
+            provider("login_required", None)
+        );
+        // State first, still.
+        let callback = parse_callback("code=c&state=other").unwrap();
+        assert_eq!(
+            check_callback(callback, STATE, ISSUER, false, Flow::Implicit),
+            Err(CallbackError::StateMismatch)
         );
     }
 

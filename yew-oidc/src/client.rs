@@ -294,6 +294,7 @@ impl AuthClient {
             &transaction.state,
             &self.inner.config.issuer,
             metadata.authorization_response_iss_parameter_supported,
+            self.inner.config.flow,
         )
         .map_err(StepError::from)?;
         let session = self
@@ -345,6 +346,7 @@ impl AuthClient {
             &pending.request.state,
             &self.inner.config.issuer,
             metadata.authorization_response_iss_parameter_supported,
+            self.inner.config.flow,
         )?;
         let session = self
             .session_from_response(
@@ -454,16 +456,15 @@ impl AuthClient {
         expected_sub: Option<&str>,
     ) -> Result<Session, StepError> {
         let now_ms = clock::now_ms();
-        let (access_token, id_token, expires_in, scope) = match response {
-            AuthorizationResponse::Code(code) => {
+        // Which flow answered decides how its tokens are bound to this request: PKCE at the token
+        // endpoint, or `at_hash` (and the nonce) for tokens that came through the URL.
+        let (access_token, id_token, expires_in, scope, implicit) = match (response, code_verifier)
+        {
+            (AuthorizationResponse::Code(code), Some(verifier)) => {
                 let metadata = self.metadata().await?;
                 let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
-                let body = token_request_body(
-                    &code,
-                    redirect_uri,
-                    &self.inner.config.client_id,
-                    code_verifier.unwrap_or_default(),
-                );
+                let body =
+                    token_request_body(&code, redirect_uri, &self.inner.config.client_id, verifier);
                 let response = http::post_form(token_endpoint, &body)
                     .await
                     .map_err(|error| unreachable(token_endpoint, error))?;
@@ -474,20 +475,37 @@ impl AuthClient {
                     id_token,
                     tokens.expires_in,
                     tokens.scope,
+                    false,
                 )
             }
-            AuthorizationResponse::Tokens {
+            // A code without a verifier: the request was implicit.
+            (AuthorizationResponse::Code(_), None) => {
+                return Err(CallbackError::WrongFlow {
+                    expected: Flow::Implicit,
+                }
+                .into())
+            }
+            (
+                AuthorizationResponse::Tokens {
+                    access_token,
+                    id_token,
+                    expires_in,
+                    scope,
+                },
+                _,
+            ) => (
                 access_token,
                 id_token,
-                expires_in,
+                expires_in.map(u64::from),
                 scope,
-            } => (access_token, id_token, expires_in.map(u64::from), scope),
+                true,
+            ),
         };
         let (claims, at_hash) = self
             .validate_id_token(&id_token, nonce, expected_sub)
             .await?;
-        if code_verifier.is_none() {
-            // Implicit flow: the access token came through the URL too; bind it to the id_token.
+        if implicit {
+            // The access token came through the URL too: bind it to the id_token.
             check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
         }
         Ok(
