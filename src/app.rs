@@ -1,16 +1,14 @@
 //! The root component: loads `config.json`, then routes.
 
-use crate::auth::browser::navigation;
-use crate::auth::protocol::doctor::ConfigLoadError;
-use crate::auth::{use_auth, AuthProvider};
-use crate::config::Config;
+use crate::config::AppConfig;
+use crate::doctor::ConfigLoadError;
 use crate::pages::{
-    ApiPage, CallbackPage, ConfigErrorPage, DoctorPage, HomePage, NotFoundPage, ProfilePage,
-    SessionBanner, SessionRecorder,
+    ApiPage, ConfigErrorPage, DoctorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner,
 };
 use gloo::net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
+use yew_oidc::{use_auth, AuthProvider};
 use yew_router::prelude::*;
 
 /// The app's routes.
@@ -22,8 +20,6 @@ pub enum Route {
     Profile,
     #[at("/api")]
     Api,
-    #[at("/callback")]
-    Callback,
     #[at("/doctor")]
     Doctor,
     #[not_found]
@@ -37,7 +33,7 @@ pub const CONFIG_URL: &str = "/config.json";
 #[derive(Debug, Clone, PartialEq)]
 enum ConfigState {
     Loading,
-    Ready(Rc<Config>),
+    Ready(Rc<AppConfig>),
     Failed(String),
 }
 
@@ -54,22 +50,21 @@ pub fn app() -> Html {
     match &*config {
         ConfigState::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
         // The doctor's first check is config.json itself: it must work when the app cannot start.
-        ConfigState::Failed(_) if is_doctor_path(&navigation::current_path()) => {
+        ConfigState::Failed(_) if is_doctor_path(&current_path()) => {
             html! { <DoctorPage /> }
         }
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
         ConfigState::Ready(config) => html! {
-            <ContextProvider<Rc<Config>> context={config.clone()}>
-                <AuthProvider config={config.clone()}>
+            <ContextProvider<Rc<AppConfig>> context={config.clone()}>
+                <AuthProvider config={Rc::new(config.auth.clone())}>
                     <BrowserRouter>
                         <Nav />
                         <SessionBanner />
                         <Switch<Route> render={switch} />
-                        <SessionRecorder />
                         <Footer />
                     </BrowserRouter>
                 </AuthProvider>
-            </ContextProvider<Rc<Config>>>
+            </ContextProvider<Rc<AppConfig>>>
         },
     }
 }
@@ -82,7 +77,7 @@ async fn load_config() -> ConfigState {
 }
 
 /// Fetches and validates `config.json` (the app at start, the setup doctor on every run).
-pub async fn fetch_config() -> Result<Config, ConfigLoadError> {
+pub async fn fetch_config() -> Result<AppConfig, ConfigLoadError> {
     let response = Request::get(CONFIG_URL)
         .send()
         .await
@@ -94,7 +89,18 @@ pub async fn fetch_config() -> Result<Config, ConfigLoadError> {
         .text()
         .await
         .map_err(|error| ConfigLoadError::Unreadable(error.to_string()))?;
-    Config::from_json(&text).map_err(ConfigLoadError::Invalid)
+    AppConfig::from_json(&text).map_err(ConfigLoadError::Invalid)
+}
+
+/// The page's path, query and fragment.
+pub fn current_path() -> String {
+    let location = gloo::utils::window().location();
+    format!(
+        "{}{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default(),
+        location.hash().unwrap_or_default()
+    )
 }
 
 /// Whether `path` (with its query or fragment) is the doctor's route.
@@ -107,7 +113,6 @@ fn switch(route: Route) -> Html {
         Route::Home => html! { <HomePage /> },
         Route::Profile => html! { <ProfilePage /> },
         Route::Api => html! { <ApiPage /> },
-        Route::Callback => html! { <CallbackPage /> },
         Route::Doctor => html! { <DoctorPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }

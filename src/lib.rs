@@ -1,13 +1,13 @@
-//! A Yew single-page app signed in through OpenID Connect, whose session is kept alive by silent renewal in
-//! a hidden iframe.
+//! The demo app: a Yew single-page app signed in through OpenID Connect, whose session is kept alive by
+//! silent renewal. It uses the `yew-oidc` library through its public API only, like any other app.
 //!
-//! Layout: [`config`] is pure (parsing and validation, host-tested); [`app`] holds the root component and
-//! the routes; [`pages`] the screens. Callback parsing is not here: it is `silent_callback`, the one parser
-//! shared with the silent page.
+//! Layout: [`config`] is pure (`config.json`: the library's configuration plus `api_url`); [`doctor`] is
+//! pure too (the setup doctor's verdicts, host-tested); [`app`] holds the root component and the routes;
+//! [`pages`] the screens.
 
 pub mod app;
-pub mod auth;
 pub mod config;
+pub mod doctor;
 pub mod pages;
 
 /// Mounts the app on `<body>`.

@@ -1,8 +1,7 @@
-use crate::auth::browser::http;
-use crate::auth::{use_auth, RequireAuth};
-use crate::config::Config;
+use crate::config::AppConfig;
 use std::rc::Rc;
 use yew::prelude::*;
+use yew_oidc::{use_auth, RequireAuth};
 
 /// API: calls the protected API with the access token.
 #[function_component(ApiPage)]
@@ -26,7 +25,7 @@ enum CallState {
 #[function_component(ApiCall)]
 fn api_call() -> Html {
     let config =
-        use_context::<Rc<Config>>().expect("ApiPage is rendered inside the config context");
+        use_context::<Rc<AppConfig>>().expect("ApiPage is rendered inside the config context");
     let auth = use_auth();
     let call = use_state(|| CallState::Idle);
     let Some(api_url) = config.api_url.clone() else {
@@ -34,13 +33,11 @@ fn api_call() -> Html {
     };
     let onclick = {
         let (call, api_url) = (call.clone(), api_url.clone());
-        let token = auth.access_token().map(str::to_owned);
         Callback::from(move |_| {
-            let (call, api_url, token) = (call.clone(), api_url.clone(), token.clone());
-            let Some(token) = token else { return };
+            let (call, request) = (call.clone(), auth.call_api(&api_url));
             call.set(CallState::Calling);
             wasm_bindgen_futures::spawn_local(async move {
-                call.set(match http::get_with_bearer(&api_url, &token).await {
+                call.set(match request.await {
                     Ok(response) => CallState::Answered { status: response.status, body: pretty(&response.body) },
                     Err(error) => CallState::Failed(format!(
                         "The API could not be reached ({error}). Is it running, and does it allow this origin (CORS)?"

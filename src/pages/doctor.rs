@@ -14,23 +14,20 @@
 //!   expired); the page makes no change to it and shows no token.
 
 use crate::app::fetch_config;
-use crate::auth::browser::navigation;
-use crate::auth::browser::tabs::with_exclusive_lock;
-use crate::auth::protocol::discovery::discovery_url;
-use crate::auth::protocol::doctor::{
+use crate::doctor::{
     clock_skew_check, config_check, cors_check, cors_not_used, cross_site_check, discovery_check,
     jwks_check, origin_of, silent_check, skew_estimate_ms, Check, CheckResult, Level, SilentProbe,
-    TokenProbe,
 };
-use crate::auth::protocol::jwks::Alg;
-use crate::auth::protocol::jwt::decode_jwt;
-use crate::auth::{AuthClient, AuthContext, IframeRenewer, SilentOutcome, SilentRequest};
-use crate::config::Flow;
 use futures_channel::oneshot;
-use silent_callback::Outcome;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
+use yew_oidc::core::discovery::discovery_url;
+use yew_oidc::core::jwks::Alg;
+use yew_oidc::core::jwt::decode_jwt;
+use yew_oidc::core::silent_callback::Outcome;
+use yew_oidc::diagnostics::{Diagnostics, TokenProbe};
+use yew_oidc::{use_optional_auth, Flow, IframeRenewer, SilentOutcome, SilentRequest};
 
 /// How long the silent probe may take, as long as a renewal may.
 const PROBE_TIMEOUT_MS: u32 = 10_000;
@@ -153,7 +150,10 @@ impl Runner {
 
     async fn run(self) {
         self.board.dispatch(Step::Start { run: self.run });
-        let origin = navigation::origin();
+        let origin = gloo::utils::window()
+            .location()
+            .origin()
+            .unwrap_or_default();
         let loaded = fetch_config().await;
         if !self.report(Check::Config, config_check(loaded.as_ref())) {
             return;
@@ -161,11 +161,11 @@ impl Runner {
         let Ok(config) = loaded else {
             return self.skip_rest(Check::Config);
         };
-        let config = Rc::new(config);
-        let client = AuthClient::new(config.clone());
+        let config = Rc::new(config.auth);
+        let client = Diagnostics::new(config.clone());
 
         let url = discovery_url(&config.issuer);
-        let discovered = client.probe_discovery().await;
+        let discovered = client.discovery().await;
         if !self.report(
             Check::Discovery,
             discovery_check(&url, &discovered, config.provider),
@@ -176,7 +176,7 @@ impl Runner {
             return self.skip_rest(Check::Discovery);
         };
 
-        let keys = client.probe_jwks(&metadata.jwks_uri).await;
+        let keys = client.jwks(&metadata.jwks_uri).await;
         let expected_alg = self.session.and_then(|(_, _, alg)| alg);
         let jwks = jwks_check(
             &metadata.jwks_uri,
@@ -190,7 +190,7 @@ impl Runner {
 
         let (cors, client_unknown) = match (&metadata.token_endpoint, config.flow) {
             (Some(token_endpoint), Flow::Code) => {
-                let probe = client.probe_token_endpoint(token_endpoint).await;
+                let probe = client.token_endpoint(token_endpoint).await;
                 let unknown = matches!(
                     &probe,
                     TokenProbe::Answered { error: Some(error), .. } if error == "invalid_client"
@@ -230,11 +230,10 @@ impl Runner {
     /// One `prompt=none` request in the page's hidden frame, as a renewal makes it, under the
     /// renewal lock: a renewal (in this tab or another) waits for it, so there is still at most one
     /// silent frame per client. `None` when the run was cancelled meanwhile.
-    async fn silent_probe(&self, client: &AuthClient) -> Option<Result<SilentProbe, String>> {
-        let lock = client.renewal_lock_name();
-        let (runner, client) = (self.clone(), client.clone());
-        let work = async move { runner.silent_probe_locked(&client).await };
-        match with_exclusive_lock(&lock, LOCK_WAIT_MS, work).await {
+    async fn silent_probe(&self, client: &Diagnostics) -> Option<Result<SilentProbe, String>> {
+        let (runner, locked) = (self.clone(), client.clone());
+        let work = async move { runner.silent_probe_locked(&locked).await };
+        match client.under_renewal_lock(LOCK_WAIT_MS, work).await {
             Ok(result) => result,
             Err(error) => Some(Err(format!("a renewal held the lock too long ({error})"))),
         }
@@ -242,18 +241,18 @@ impl Runner {
 
     async fn silent_probe_locked(
         &self,
-        client: &AuthClient,
+        client: &Diagnostics,
     ) -> Option<Result<SilentProbe, String>> {
-        let pending = match client.begin_renewal(u64::from(self.run)).await {
-            Ok(pending) => pending,
-            Err(error) => return Some(Err(error.to_string())),
+        let request = match client.silent_request(u64::from(self.run)).await {
+            Ok(request) => request,
+            Err(error) => return Some(Err(error)),
         };
         let (sender, receiver) = oneshot::channel();
         *self.answer.borrow_mut() = Some(sender);
         if !self.live() {
             return None;
         }
-        self.probe.set(Some(pending.request));
+        self.probe.set(Some(request));
         // A dropped sender: the page went away, or a new run replaced this one.
         let outcome = receiver.await.ok()?;
         self.probe.set(None);
@@ -298,9 +297,9 @@ pub fn doctor_page() -> Html {
     let current: Rc<Cell<u32>> = use_memo((), |_| Cell::new(0_u32));
     let probe = use_state(|| None::<SilentRequest>);
     let answer = use_mut_ref(|| None::<oneshot::Sender<SilentOutcome>>);
-    let context = use_context::<AuthContext>();
-    let session = context.as_ref().and_then(|context| {
-        context.store.0.session().map(|session| {
+    let auth = use_optional_auth();
+    let session = auth.as_ref().and_then(|auth| {
+        auth.state().session().map(|session| {
             let alg = decode_jwt(&session.id_token)
                 .ok()
                 .and_then(|jwt| Alg::from_name(&jwt.header.alg));

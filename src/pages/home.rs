@@ -1,16 +1,16 @@
-use crate::auth::protocol::state::{AuthState, SignOutReason};
-use crate::auth::use_auth;
-use crate::config::{Config, Flow};
+use crate::config::AppConfig;
 use crate::pages::{SessionPanel, SessionTimeline};
 use std::rc::Rc;
 use yew::prelude::*;
+use yew_oidc::{use_auth, AuthState, Flow, SignOutReason};
 
 /// Home: the session's status, and what the app is connected to.
 #[function_component(HomePage)]
 pub fn home_page() -> Html {
     let config =
-        use_context::<Rc<Config>>().expect("HomePage is rendered inside the config context");
+        use_context::<Rc<AppConfig>>().expect("HomePage is rendered inside the config context");
     let auth = use_auth();
+    let config = &config.auth;
     let flow = match config.flow {
         Flow::Code => "Authorization Code + PKCE",
         Flow::Implicit => "Implicit (legacy)",
@@ -26,10 +26,8 @@ pub fn home_page() -> Html {
                 .unwrap_or(&session.claims.sub);
             (format!("Signed in as {who}."), "signed-in")
         }
-        AuthState::Expired(_) => (
-            "Your session has expired. Sign in again.".to_owned(),
-            "signed-out",
-        ),
+        // Past its expiry: renewal is bringing it back (or will end it with the reason).
+        AuthState::Expired(_) => ("Restoring your session…".to_owned(), "loading"),
         AuthState::SignedOut { reason } => {
             let text = reason.map_or("You are signed out.", SignOutReason::message);
             (text.to_owned(), "signed-out")

@@ -1,7 +1,6 @@
 //! The app's screens. Each renders a `<main data-page="…">`, which the tests look for.
 
 mod api;
-mod callback;
 mod config_error;
 mod doctor;
 mod home;
@@ -11,11 +10,10 @@ mod session;
 mod timeline;
 
 pub use api::ApiPage;
-pub use callback::CallbackPage;
 pub use config_error::{ConfigErrorPage, ConfigErrorProps};
 pub use doctor::DoctorPage;
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use profile::ProfilePage;
 pub use session::{format_duration, SessionBanner, SessionPanel};
-pub use timeline::{SessionRecorder, SessionTimeline, Timeline, TimelineProps};
+pub use timeline::{SessionTimeline, Timeline, TimelineProps};

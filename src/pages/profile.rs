@@ -1,5 +1,5 @@
-use crate::auth::{use_auth, RequireAuth};
 use yew::prelude::*;
+use yew_oidc::{use_auth, RequireAuth};
 
 /// Profile: the signed-in user's validated id_token claims.
 #[function_component(ProfilePage)]

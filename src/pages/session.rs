@@ -2,22 +2,23 @@
 //! asks the user to sign in again when renewal needs them, and the notice that the session is kept
 //! in memory only.
 
-use crate::auth::protocol::state::AuthState;
-use crate::auth::status::LogEntry;
-use crate::auth::use_auth;
 use gloo::timers::callback::Interval;
 use yew::prelude::*;
+use yew_oidc::{use_auth, AuthState, LogEntry};
+
+/// The wall clock, in milliseconds since the epoch.
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
 
 /// Re-renders the calling component every `period_ms` (for countdowns); returns the current time.
 #[hook]
 pub(crate) fn use_now(period_ms: u32) -> u64 {
-    let now = use_state(crate::auth::browser::clock::now_ms);
+    let now = use_state(now_ms);
     {
         let now = now.clone();
         use_effect_with(period_ms, move |period_ms| {
-            let interval = Interval::new(*period_ms, move || {
-                now.set(crate::auth::browser::clock::now_ms())
-            });
+            let interval = Interval::new(*period_ms, move || now.set(now_ms()));
             move || drop(interval)
         });
     }
@@ -103,8 +104,8 @@ pub fn session_panel() -> Html {
                     <dt>{ "Ignored, by reason" }</dt>
                     <dd id="ignored-reasons">
                         { for status.ignored_by_reason.iter().map(|(reason, count)| html! {
-                            <span class="ignored-reason" data-reason={reason.clone()}>
-                                { format!("{reason} {count} ") }
+                            <span class="ignored-reason" data-reason={reason.name()}>
+                                { format!("{} {count} ", reason.name()) }
                             </span>
                         }) }
                     </dd>
@@ -122,7 +123,7 @@ pub fn session_panel() -> Html {
 fn log_line(entry: &LogEntry) -> Html {
     let kind = entry.kind.name();
     html! {
-        <li data-kind={kind.replace(' ', "-")}>
+        <li data-kind={kind.replace(' ', "-")} data-at={entry.at_ms.to_string()}>
             <time>{ clock_time(entry.at_ms) }</time>{ " " }<strong>{ kind }</strong>
             if !entry.detail.is_empty() { { " — " }{ &entry.detail } }
             if entry.count > 1 { <span class="repeat">{ format!(" ×{}", entry.count) }</span> }
@@ -150,9 +151,7 @@ pub fn session_banner() -> Html {
             let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
             let login = {
                 let auth = auth.clone();
-                Callback::from(move |_| {
-                    auth.login(&crate::auth::browser::navigation::current_path())
-                })
+                Callback::from(move |_| auth.login(&crate::app::current_path()))
             };
             Some(html! {
                 <div id="session-banner" class="banner" role="alert">

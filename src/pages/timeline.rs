@@ -8,15 +8,13 @@
 //!   screen reader reads).
 //! - Tokens overlap (a renewal comes before the old token expires): each bar takes the first lane
 //!   free at its start, so two lanes suffice for a steady renewal rhythm.
-//! - [`SessionRecorder`] records every session the app holds into the status, so bars of earlier
-//!   tokens stay when the home page was not showing while they were renewed.
+//! - The renewal status records every session the app holds, so bars of earlier tokens stay when the
+//!   home page was not showing while they were renewed.
 
 use super::session::use_now;
-use crate::auth::protocol::renewal::RenewalClass;
-use crate::auth::status::{LogEntry, LogKind, StatusNote, TokenSpan};
-use crate::auth::{use_auth, AuthContext};
 use crate::pages::format_duration;
 use yew::prelude::*;
+use yew_oidc::{use_auth, LogEntry, LogKind, RenewalClass, TokenSpan};
 
 /// Width of the drawing, in SVG units (it scales to the panel's width).
 const WIDTH: f64 = 640.0;
@@ -33,24 +31,6 @@ const TOKEN_FILL: &str = "#9cc3ea";
 const CURRENT_TOKEN_FILL: &str = "#0b5cad";
 const RENEWAL_COLOR: &str = "#1a7f37";
 const SIGN_COLOR: &str = "#57606a";
-
-/// Records the session the app holds (each new one: sign-in, restore, renewal, adoption) into the
-/// renewal status, for the timeline. Rendered once, inside `AuthProvider`, next to the routes.
-#[function_component(SessionRecorder)]
-pub fn session_recorder() -> Html {
-    let context = use_context::<AuthContext>().expect("SessionRecorder is rendered by the app");
-    let span = context.store.0.session().map(|session| TokenSpan {
-        issued_at_ms: session.issued_at_ms,
-        expires_at_ms: session.expires_at_ms,
-    });
-    let status = context.status.clone();
-    use_effect_with(span, move |span| {
-        if let Some(span) = span {
-            status.dispatch(StatusNote::Session(*span));
-        }
-    });
-    Html::default()
-}
 
 /// The timeline of this page's sessions, updated live; nothing before the first session.
 #[function_component(SessionTimeline)]

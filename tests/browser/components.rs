@@ -2,20 +2,16 @@
 
 use crate::common::{find, mount_point, settle};
 use oidc_renew::app::{Nav, Route};
-use oidc_renew::auth::AuthProvider;
-use oidc_renew::config::Config;
 use oidc_renew::pages::{ConfigErrorPage, ConfigErrorProps, NotFoundPage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use yew::prelude::*;
+use yew_oidc::{AuthConfig, AuthProvider};
 use yew_router::prelude::*;
 
 #[function_component(RoutedNotFound)]
 fn routed_not_found() -> Html {
-    let config = std::rc::Rc::new(
-        Config::from_json(r#"{"issuer": "https://id.example.com", "client_id": "browser-tests"}"#)
-            .unwrap(),
-    );
+    let config = std::rc::Rc::new(AuthConfig::new("https://id.example.com", "browser-tests"));
     html! {
         <AuthProvider {config}>
             <BrowserRouter><Nav /><NotFoundPage /></BrowserRouter>

@@ -2,15 +2,12 @@
 //! session.
 
 use crate::common::{mount_point, settle};
-use oidc_renew::auth::protocol::renewal::RenewalClass;
-use oidc_renew::auth::status::{LogEntry, LogKind, TokenSpan};
-use oidc_renew::auth::AuthProvider;
-use oidc_renew::config::Config;
-use oidc_renew::pages::{SessionRecorder, SessionTimeline, Timeline, TimelineProps};
+use oidc_renew::pages::{SessionTimeline, Timeline, TimelineProps};
 use std::rc::Rc;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::Element;
 use yew::prelude::*;
+use yew_oidc::{AuthConfig, AuthProvider, LogEntry, LogKind, RenewalClass, StorageKind, TokenSpan};
 
 const MINUTE: u64 = 60_000;
 const T0: u64 = 1_800_000_000_000;
@@ -160,15 +157,10 @@ const CLIENT: &str = "browser-tests-timeline";
 
 #[function_component(Restored)]
 fn restored() -> Html {
-    let config = Rc::new(
-        Config::from_json(&format!(
-            r#"{{"issuer": "https://id.example.com", "client_id": "{CLIENT}", "storage": "session"}}"#
-        ))
-        .unwrap(),
-    );
+    let config =
+        Rc::new(AuthConfig::new("https://id.example.com", CLIENT).storage(StorageKind::Session));
     html! {
         <AuthProvider {config}>
-            <SessionRecorder />
             <SessionTimeline />
         </AuthProvider>
     }

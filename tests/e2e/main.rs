@@ -24,3 +24,4 @@ mod screenshots;
 mod skew;
 mod smoke;
 mod storage;
+mod wake;

@@ -3,7 +3,7 @@
 //! the same difference seen from the browser. Renewal must still happen before each token expires,
 //! the API must still accept the tokens, and the setup doctor must name the skew.
 //!
-//! How skew is handled: `oidc_renew::auth::protocol::id_token::MAX_CLOCK_SKEW_SECS`.
+//! How skew is handled: `oidc_renew_core::id_token::MAX_CLOCK_SKEW_SECS`.
 
 use std::time::Duration;
 

@@ -9,7 +9,10 @@
 //! field-level error names a member the generator did not write as right.
 
 use crate::gen;
-use oidc_renew::config::{Config, ConfigError, Flow, ProviderKind, StorageKind, MAX_CONFIG_LEN};
+use oidc_renew::config::AppConfig as Config;
+use oidc_renew_core::config::{
+    AuthConfig, ConfigError, Flow, ProviderKind, StorageKind, MAX_CONFIG_LEN,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -45,6 +48,7 @@ pub fn check(text: &str) -> (Result<Config, ConfigError>, String) {
     match &result {
         Ok(config) => {
             assert!(text.len() <= MAX_CONFIG_LEN);
+            let config = &config.auth;
             assert!(config.issuer.starts_with("https://") || config.issuer.starts_with("http://"));
             assert!(!config.issuer.contains(['#', ' ', '@']));
             assert!(config.scope.split(' ').any(|s| s == "openid"));
@@ -59,7 +63,9 @@ pub fn check(text: &str) -> (Result<Config, ConfigError>, String) {
         }
         Err(error) => {
             let shown = error.to_string();
-            assert!(shown.starts_with("config.json: "), "{shown}");
+            if let Some(field) = error.field {
+                assert!(shown.starts_with(&format!("`{field}` ")), "{shown}");
+            }
             assert!(!error.message.is_empty());
             assert_eq!(
                 text.len() > MAX_CONFIG_LEN,
@@ -301,27 +307,44 @@ fn expected(members: &[(&'static str, Value, Label)]) -> Config {
             .find(|(n, _, _)| *n == name)
             .and_then(|(_, v, _)| v.as_str().map(str::to_owned))
     };
+    let mut auth = AuthConfig::new(
+        get("issuer").unwrap_or_default(),
+        get("client_id").unwrap_or_default(),
+    )
+    .flow(match get("flow").as_deref() {
+        Some("implicit") => Flow::Implicit,
+        _ => Flow::Code,
+    })
+    .storage(match get("storage").as_deref() {
+        Some("session") => StorageKind::Session,
+        Some("memory") => StorageKind::Memory,
+        _ => StorageKind::Local,
+    })
+    .provider(match get("provider").as_deref() {
+        Some("auth0") => ProviderKind::Auth0,
+        _ => ProviderKind::Generic,
+    });
+    if let Some(audience) = get("audience") {
+        auth = auth.audience(audience);
+    }
+    for (name, set) in [
+        (
+            "scope",
+            AuthConfig::scope as fn(AuthConfig, String) -> AuthConfig,
+        ),
+        ("redirect_path", AuthConfig::redirect_path),
+        ("silent_redirect_path", AuthConfig::silent_redirect_path),
+        (
+            "post_logout_redirect_path",
+            AuthConfig::post_logout_redirect_path,
+        ),
+    ] {
+        if let Some(value) = get(name) {
+            auth = set(auth, value);
+        }
+    }
     Config {
-        issuer: get("issuer").unwrap_or_default(),
-        client_id: get("client_id").unwrap_or_default(),
-        audience: get("audience"),
-        scope: get("scope").unwrap_or_else(|| "openid profile email".into()),
-        flow: match get("flow").as_deref() {
-            Some("implicit") => Flow::Implicit,
-            _ => Flow::Code,
-        },
-        storage: match get("storage").as_deref() {
-            Some("session") => StorageKind::Session,
-            Some("memory") => StorageKind::Memory,
-            _ => StorageKind::Local,
-        },
-        redirect_path: get("redirect_path").unwrap_or_else(|| "/callback".into()),
-        silent_redirect_path: get("silent_redirect_path").unwrap_or_else(|| "/silent/".into()),
-        post_logout_redirect_path: get("post_logout_redirect_path").unwrap_or_else(|| "/".into()),
-        provider: match get("provider").as_deref() {
-            Some("auth0") => ProviderKind::Auth0,
-            _ => ProviderKind::Generic,
-        },
+        auth,
         api_url: get("api_url"),
     }
 }

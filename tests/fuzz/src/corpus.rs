@@ -2,7 +2,7 @@
 //! checks as the fuzzer (so every property holds for them too).
 
 use crate::{callback, config, jwt, message};
-use oidc_renew::auth::protocol::{decode_jwt, validate_id_token};
+use oidc_renew_core::{decode_jwt, validate_id_token};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

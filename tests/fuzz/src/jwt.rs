@@ -11,10 +11,10 @@
 use crate::gen;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use oidc_renew::auth::protocol::jwks::{MAX_JWKS_LEN, MAX_KEYS};
-use oidc_renew::auth::protocol::jwt::{JwtPart, MAX_JWT_LEN};
-use oidc_renew::auth::protocol::token::{MAX_EXPIRES_IN_SECS, MAX_TOKEN_RESPONSE_LEN};
-use oidc_renew::auth::protocol::{
+use oidc_renew_core::jwks::{MAX_JWKS_LEN, MAX_KEYS};
+use oidc_renew_core::jwt::{JwtPart, MAX_JWT_LEN};
+use oidc_renew_core::token::{MAX_EXPIRES_IN_SECS, MAX_TOKEN_RESPONSE_LEN};
+use oidc_renew_core::{
     decode_jwt, parse_jwks, parse_token_response, validate_id_token, IdTokenError,
     IdTokenExpectations, JwksError, JwtError, TokenError, CLOCK_TOLERANCE_SECS,
 };
@@ -171,7 +171,7 @@ pub fn check(token: &str, now_secs: i64) -> String {
 }
 
 /// A validated token meets every expectation.
-fn check_validation(jwt: &oidc_renew::auth::protocol::Jwt, now_secs: i64) {
+fn check_validation(jwt: &oidc_renew_core::Jwt, now_secs: i64) {
     let result = validate_id_token(jwt, &expectations(now_secs));
     if let Ok((alg, claims)) = &result {
         assert_eq!(alg.name(), jwt.header.alg);

@@ -1,0 +1,517 @@
+//! The client's configuration: [`AuthConfig`], built in code or read from JSON (an app's `config.json`
+//! embeds it, so one build serves every environment). Pure: parsing and validation only.
+//!
+//! A wrong configuration is the most common setup problem, so every error names the field and the form
+//! it expects.
+
+use crate::urls::{check_endpoint, UrlProblem};
+use serde::de::DeserializeOwned;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Where the session is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// `localStorage` (the seed's choice): survives reloads and is shared by tabs.
+    Local,
+    /// `sessionStorage`: one tab, survives reloads.
+    Session,
+    /// Memory only: a reload restores the session by silent renewal.
+    Memory,
+}
+
+/// Which OAuth flow signs the user in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// Authorization Code with PKCE (RFC 9700): the default.
+    Code,
+    /// Implicit `id_token token` (legacy, as in the seed): tokens in the URL fragment.
+    Implicit,
+}
+
+/// Which provider dialect to speak where providers differ (logout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Any OpenID Connect provider: everything from discovery.
+    Generic,
+    /// Auth0: `/v2/logout` with `client_id` and `returnTo`.
+    Auth0,
+}
+
+/// What the client needs to know: the provider, this app's client id, and how to run.
+///
+/// Build it in code with [`AuthConfig::new`] and the builder methods, or read it from JSON with
+/// [`AuthConfig::from_json`] (the field names below; unknown fields are errors, so a typo cannot pass
+/// silently). Either way, [`AuthConfig::validate`] says what is wrong, naming the field.
+///
+/// ```
+/// use oidc_renew_core::config::{AuthConfig, StorageKind};
+///
+/// let config = AuthConfig::new("https://example.eu.auth0.com/", "my-client-id")
+///     .audience("https://api.example.com")
+///     .storage(StorageKind::Session);
+/// assert!(config.validate().is_ok());
+///
+/// let same = AuthConfig::from_json(r#"{
+///     "issuer": "https://example.eu.auth0.com/",
+///     "client_id": "my-client-id",
+///     "audience": "https://api.example.com",
+///     "storage": "session"
+/// }"#).unwrap();
+/// assert_eq!(config, same);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AuthConfig {
+    /// The OpenID provider's issuer identifier, exactly as its discovery document states it.
+    pub issuer: String,
+    /// This app's client id at the provider.
+    pub client_id: String,
+    /// The API the access token is for: sent as Auth0's `audience` parameter (and accepted by providers
+    /// that read it); `None` for the provider's default.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Space-separated scopes; must include `openid`. Default `openid profile email`.
+    #[serde(default = "default_scope")]
+    pub scope: String,
+    /// Sign-in flow. Default [`Flow::Code`].
+    #[serde(default = "default_flow")]
+    pub flow: Flow,
+    /// Where the session is kept. Default [`StorageKind::Local`].
+    #[serde(default = "default_storage")]
+    pub storage: StorageKind,
+    /// Path of the sign-in callback (the provider redirects here after sign-in; the provider component
+    /// completes the sign-in there). Default `/callback`.
+    #[serde(default = "default_redirect_path")]
+    pub redirect_path: String,
+    /// Path of the silent page (where silent renewal lands, in the hidden iframe). Default `/silent/`.
+    #[serde(default = "default_silent_redirect_path")]
+    pub silent_redirect_path: String,
+    /// Path the provider returns to after logout. Default `/`.
+    #[serde(default = "default_post_logout_redirect_path")]
+    pub post_logout_redirect_path: String,
+    /// Provider dialect. Default [`ProviderKind::Generic`].
+    #[serde(default = "default_provider")]
+    pub provider: ProviderKind,
+}
+
+fn default_scope() -> String {
+    "openid profile email".into()
+}
+fn default_flow() -> Flow {
+    Flow::Code
+}
+fn default_storage() -> StorageKind {
+    StorageKind::Local
+}
+fn default_redirect_path() -> String {
+    "/callback".into()
+}
+fn default_silent_redirect_path() -> String {
+    "/silent/".into()
+}
+fn default_post_logout_redirect_path() -> String {
+    "/".into()
+}
+fn default_provider() -> ProviderKind {
+    ProviderKind::Generic
+}
+
+/// A configuration that cannot be used, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The offending field, when one is to blame.
+    pub field: Option<&'static str>,
+    /// What is wrong and the expected form; with a field, it reads after the field's name.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn whole(message: String) -> ConfigError {
+        ConfigError {
+            field: None,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "`{field}` {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Longest configuration text accepted: it is a handful of short fields.
+pub const MAX_CONFIG_LEN: usize = 64 * 1024;
+
+impl AuthConfig {
+    /// A configuration for `client_id` at `issuer`, every other field at its default. Not validated
+    /// yet: see [`AuthConfig::validate`].
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> AuthConfig {
+        AuthConfig {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            audience: None,
+            scope: default_scope(),
+            flow: default_flow(),
+            storage: default_storage(),
+            redirect_path: default_redirect_path(),
+            silent_redirect_path: default_silent_redirect_path(),
+            post_logout_redirect_path: default_post_logout_redirect_path(),
+            provider: default_provider(),
+        }
+    }
+
+    /// Sets [`audience`](Self::audience).
+    pub fn audience(mut self, audience: impl Into<String>) -> AuthConfig {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets [`scope`](Self::scope).
+    pub fn scope(mut self, scope: impl Into<String>) -> AuthConfig {
+        self.scope = scope.into();
+        self
+    }
+
+    /// Sets [`flow`](Self::flow).
+    pub fn flow(mut self, flow: Flow) -> AuthConfig {
+        self.flow = flow;
+        self
+    }
+
+    /// Sets [`storage`](Self::storage).
+    pub fn storage(mut self, storage: StorageKind) -> AuthConfig {
+        self.storage = storage;
+        self
+    }
+
+    /// Sets [`redirect_path`](Self::redirect_path).
+    pub fn redirect_path(mut self, path: impl Into<String>) -> AuthConfig {
+        self.redirect_path = path.into();
+        self
+    }
+
+    /// Sets [`silent_redirect_path`](Self::silent_redirect_path).
+    pub fn silent_redirect_path(mut self, path: impl Into<String>) -> AuthConfig {
+        self.silent_redirect_path = path.into();
+        self
+    }
+
+    /// Sets [`post_logout_redirect_path`](Self::post_logout_redirect_path).
+    pub fn post_logout_redirect_path(mut self, path: impl Into<String>) -> AuthConfig {
+        self.post_logout_redirect_path = path.into();
+        self
+    }
+
+    /// Sets [`provider`](Self::provider).
+    pub fn provider(mut self, provider: ProviderKind) -> AuthConfig {
+        self.provider = provider;
+        self
+    }
+
+    /// Parses and validates a JSON object of the fields above.
+    pub fn from_json(text: &str) -> Result<AuthConfig, ConfigError> {
+        AuthConfig::from_json_with_extras::<Map<String, Value>>(text, &[]).map(|(config, _)| config)
+    }
+
+    /// Parses a JSON object that holds this configuration's fields and the app's own fields named in
+    /// `extras` (an app's `config.json`), and validates this configuration: returns it and the app's
+    /// members read as `T`, whose values the app validates itself. Any other member, one given twice, or
+    /// a value of the wrong type (the app's included) is an error of the whole text, reported before
+    /// any field's value is judged.
+    pub fn from_json_with_extras<T: DeserializeOwned>(
+        text: &str,
+        extras: &[&str],
+    ) -> Result<(AuthConfig, T), ConfigError> {
+        if text.len() > MAX_CONFIG_LEN {
+            return Err(ConfigError::whole(format!(
+                "the configuration is larger than {MAX_CONFIG_LEN} bytes"
+            )));
+        }
+        let invalid = |error: serde_json::Error| {
+            ConfigError::whole(format!("the configuration is not valid: {error}"))
+        };
+        let UniqueObject(mut members) = serde_json::from_str(text).map_err(invalid)?;
+        let mut app = Map::new();
+        for name in extras {
+            if let Some(value) = members.remove(*name) {
+                app.insert((*name).to_owned(), value);
+            }
+        }
+        let app = T::deserialize(Value::Object(app)).map_err(invalid)?;
+        let config = AuthConfig::deserialize(Value::Object(members)).map_err(invalid)?;
+        config.validate()?;
+        Ok((config, app))
+    }
+
+    /// Checks every field: the first wrong one is named in the error.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |field, message: &str| {
+            Err(ConfigError {
+                field: Some(field),
+                message: message.into(),
+            })
+        };
+        if let Err(why) = check_url(&self.issuer) {
+            return fail(
+                "issuer",
+                &format!("{why}, e.g. \"https://example.eu.auth0.com/\""),
+            );
+        }
+        if self.client_id.trim().is_empty()
+            || self.client_id.chars().any(|c| !(' '..='~').contains(&c))
+        {
+            return fail(
+                "client_id",
+                "must be the client id of this app at the provider (printable ASCII)",
+            );
+        }
+        if let Some(audience) = &self.audience {
+            if audience.trim().is_empty() || audience.chars().any(char::is_control) {
+                return fail(
+                    "audience",
+                    "must be the API identifier, e.g. \"https://api.example.com\", or be left out",
+                );
+            }
+        }
+        if !self.scope.split(' ').any(|scope| scope == "openid") {
+            return fail(
+                "scope",
+                "must include \"openid\", e.g. \"openid profile email\"",
+            );
+        }
+        for (field, path) in [
+            ("redirect_path", &self.redirect_path),
+            ("silent_redirect_path", &self.silent_redirect_path),
+            ("post_logout_redirect_path", &self.post_logout_redirect_path),
+        ] {
+            if !is_path(path) {
+                return fail(
+                    field,
+                    "must be an absolute path on this site, e.g. \"/callback\"",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON object whose members are all distinct (`serde_json::Map` would keep the last of two).
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UniqueObject, D::Error> {
+        struct UniqueVisitor;
+        impl<'de> Visitor<'de> for UniqueVisitor {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueObject, A::Error> {
+                let mut members = Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if members.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate field `{name}`"
+                        )));
+                    }
+                    members.insert(name, value);
+                }
+                Ok(UniqueObject(members))
+            }
+        }
+        deserializer.deserialize_map(UniqueVisitor)
+    }
+}
+
+/// Checks a URL the app will call: https, or http on the loopback host (a local provider); no fragment,
+/// no credentials: the rule every provider endpoint follows too. The error reads after a field name.
+pub fn check_url(url: &str) -> Result<(), &'static str> {
+    check_endpoint(url).map_err(|problem| match problem {
+        UrlProblem::NotAUrl => {
+            "must be an https URL with a host (http only on localhost), no fragment, no credentials"
+        }
+        UrlProblem::InsecureHttp => "must use https (http is allowed only on localhost)",
+    })
+}
+
+fn is_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains(['\\', '#', '?'])
+        && !path.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = r#"{
+        "issuer": "http://localhost:4000",
+        "client_id": "oidc-renew-demo",
+        "audience": "urn:oidc-renew:demo-api",
+        "storage": "local"
+    }"#;
+
+    fn with(field: &str, value: Value) -> String {
+        let mut json: Value = serde_json::from_str(SHIPPED).unwrap();
+        json[field] = value;
+        json.to_string()
+    }
+
+    fn check_error(text: &str, field: Option<&str>, message_part: &str) {
+        let error = AuthConfig::from_json(text).expect_err(text);
+        assert_eq!(error.field, field, "{text}: {error}");
+        assert!(error.to_string().contains(message_part), "{text}: {error}");
+    }
+
+    #[test]
+    fn json_and_builder_agree() {
+        let config = AuthConfig::from_json(SHIPPED).unwrap();
+        let built = AuthConfig::new("http://localhost:4000", "oidc-renew-demo")
+            .audience("urn:oidc-renew:demo-api");
+        assert_eq!(config, built);
+        assert_eq!(config.flow, Flow::Code);
+        assert_eq!(config.silent_redirect_path, "/silent/");
+        // What it serializes to reads back as the same configuration.
+        let text = serde_json::to_string(&built).unwrap();
+        assert_eq!(AuthConfig::from_json(&text).unwrap(), built);
+    }
+
+    #[test]
+    fn defaults_fill_optional_fields() {
+        let config =
+            AuthConfig::from_json(r#"{"issuer":"https://id.example.com/","client_id":"abc"}"#)
+                .unwrap();
+        assert_eq!(config.scope, "openid profile email");
+        assert_eq!(config.redirect_path, "/callback");
+        assert_eq!(config.provider, ProviderKind::Generic);
+        assert_eq!(config.storage, StorageKind::Local);
+        assert_eq!(config.audience, None);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_fix() {
+        check_error("", None, "not valid");
+        check_error("[]", None, "expected a JSON object");
+        check_error(r#"{"client_id":"abc"}"#, None, "missing field `issuer`");
+        check_error(&with("isuer", "x".into()), None, "unknown field `isuer`");
+        check_error(
+            r#"{"issuer":"https://a.example","client_id":"a","client_id":"b"}"#,
+            None,
+            "duplicate field `client_id`",
+        );
+        check_error(
+            &with("issuer", "http://id.example.com".into()),
+            Some("issuer"),
+            "https",
+        );
+        check_error(
+            &with("issuer", "ftp://localhost".into()),
+            Some("issuer"),
+            "https URL",
+        );
+        check_error(&with("issuer", "https://".into()), Some("issuer"), "host");
+        check_error(
+            &with("issuer", "https://u:p@id.example.com".into()),
+            Some("issuer"),
+            "credentials",
+        );
+        check_error(
+            &with("issuer", "https://id.example.com/#x".into()),
+            Some("issuer"),
+            "fragment",
+        );
+        check_error(&with("issuer", 4.into()), None, "invalid type");
+        check_error(
+            &with("client_id", " ".into()),
+            Some("client_id"),
+            "client id",
+        );
+        check_error(
+            &with("scope", "profile email".into()),
+            Some("scope"),
+            "openid",
+        );
+        check_error(
+            &with("flow", "hybrid".into()),
+            None,
+            "unknown variant `hybrid`",
+        );
+        check_error(
+            &with("storage", "cookie".into()),
+            None,
+            "unknown variant `cookie`",
+        );
+        check_error(
+            &with("redirect_path", "callback".into()),
+            Some("redirect_path"),
+            "absolute path",
+        );
+        check_error(
+            &with("silent_redirect_path", "//evil.example/".into()),
+            Some("silent_redirect_path"),
+            "absolute path",
+        );
+        check_error(&"x".repeat(MAX_CONFIG_LEN + 1), None, "larger than");
+        // The builder's values are checked the same way.
+        let error = AuthConfig::new("https://id.example.com", "abc")
+            .redirect_path("callback")
+            .validate()
+            .unwrap_err();
+        assert_eq!(error.field, Some("redirect_path"));
+    }
+
+    #[test]
+    fn an_app_keeps_its_own_fields() {
+        let text = with("api_url", "https://api.example.com/ping".into());
+        #[derive(Deserialize)]
+        struct App {
+            api_url: Option<String>,
+        }
+        let (config, app) = AuthConfig::from_json_with_extras::<App>(&text, &["api_url"]).unwrap();
+        assert_eq!(config.client_id, "oidc-renew-demo");
+        assert_eq!(app.api_url.as_deref(), Some("https://api.example.com/ping"));
+        // Not named by the app: an unknown field.
+        check_error(&text, None, "unknown field `api_url`");
+        // Named but absent: its default.
+        let (_, app) = AuthConfig::from_json_with_extras::<App>(SHIPPED, &["api_url"]).unwrap();
+        assert_eq!(app.api_url, None);
+        // The app's type errors come before any field's value is judged.
+        let text = with("api_url", 4.into()).replace("oidc-renew-demo", " ");
+        let error = AuthConfig::from_json_with_extras::<App>(&text, &["api_url"])
+            .err()
+            .unwrap();
+        assert_eq!(error.field, None, "{error}");
+        assert!(error.message.contains("invalid type"), "{error}");
+    }
+
+    #[test]
+    fn loopback_may_use_http() {
+        for issuer in [
+            "http://localhost:4000",
+            "http://127.0.0.1:4000/",
+            "http://[::1]:4000",
+        ] {
+            assert!(
+                AuthConfig::from_json(&with("issuer", issuer.into())).is_ok(),
+                "{issuer}"
+            );
+        }
+        assert!(
+            AuthConfig::from_json(&with("issuer", "http://localhost.evil.example".into())).is_err()
+        );
+    }
+}

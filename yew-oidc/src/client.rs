@@ -1,0 +1,602 @@
+//! The sign-in client: runs the protocol steps in order, calling the pure protocol module for every
+//! decision and the browser glue for every effect. No Yew here; the provider component drives it.
+
+use crate::browser::crypto::{sha256, verify_signature};
+use crate::browser::storage::{StorageArea, Store};
+use crate::browser::{clock, http, navigation, random, BrowserError};
+use crate::renewer::{SilentOutcome, SilentRequest};
+use oidc_renew_core::authorize::{authorize_url, AuthorizeRequest};
+use oidc_renew_core::callback::{check_callback, AuthorizationResponse, CallbackError};
+use oidc_renew_core::config::{AuthConfig as Config, Flow, StorageKind};
+use oidc_renew_core::discovery::{
+    discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
+};
+use oidc_renew_core::id_token::{
+    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
+};
+use oidc_renew_core::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
+use oidc_renew_core::jwt::{decode_jwt, JwtError};
+use oidc_renew_core::logout::{logout_request, LogoutMethod};
+use oidc_renew_core::pkce::{code_challenge, code_verifier, random_token};
+use oidc_renew_core::renewal::RenewalError;
+use oidc_renew_core::session::{Session, SessionOwner, StoredSessionError};
+use oidc_renew_core::state::AuthFailure;
+use oidc_renew_core::token::{parse_token_response, token_request_body, TokenError};
+use oidc_renew_core::transaction::{safe_return_to, Transaction, TransactionError};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+const SESSION_KEY: &str = "session";
+const TRANSACTION_KEY: &str = "transaction";
+/// Memory storage only: "this browser signed in" (no token), so that a reload restores the session by
+/// silent renewal and a visitor who never signed in costs the provider nothing.
+const SIGNED_IN_KEY: &str = "signed-in";
+
+/// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthClient {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    config: Rc<Config>,
+    origin: String,
+    namespace: String,
+    /// Where the session lives (the configured storage area).
+    sessions: Store,
+    /// The login transaction: always sessionStorage (one tab, survives the redirect).
+    transactions: Store,
+    /// The signed-in marker of memory storage: localStorage, strict (no marker rather than one only
+    /// this page sees).
+    markers: Option<Store>,
+    metadata: RefCell<Option<Rc<ProviderMetadata>>>,
+    jwks: RefCell<Option<Rc<Jwks>>>,
+}
+
+impl PartialEq for AuthClient {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// A silent renewal in progress: what the iframe loads, and what its answer is checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRenewal {
+    /// What the hidden iframe loads, and the state it must come back with.
+    pub request: SilentRequest,
+    nonce: String,
+    code_verifier: Option<String>,
+    redirect_uri: String,
+    /// When the iframe was created.
+    pub started_at_ms: u64,
+}
+
+/// Why a step of sign-in or renewal failed, typed so that sign-in can explain it and renewal can
+/// classify it.
+#[derive(Debug)]
+enum StepError {
+    Unreachable { url: String, why: String },
+    Browser(BrowserError),
+    Discovery(DiscoveryError),
+    Jwks(JwksError),
+    Callback(CallbackError),
+    Token(TokenError),
+    IdToken(IdTokenError),
+    Transaction(TransactionError),
+    NoTransaction,
+}
+
+impl From<BrowserError> for StepError {
+    fn from(error: BrowserError) -> StepError {
+        StepError::Browser(error)
+    }
+}
+impl From<CallbackError> for StepError {
+    fn from(error: CallbackError) -> StepError {
+        StepError::Callback(error)
+    }
+}
+impl From<TokenError> for StepError {
+    fn from(error: TokenError) -> StepError {
+        StepError::Token(error)
+    }
+}
+impl From<IdTokenError> for StepError {
+    fn from(error: IdTokenError) -> StepError {
+        StepError::IdToken(error)
+    }
+}
+impl From<JwtError> for StepError {
+    fn from(error: JwtError) -> StepError {
+        StepError::IdToken(IdTokenError::Malformed(error))
+    }
+}
+
+impl From<StepError> for AuthFailure {
+    fn from(error: StepError) -> AuthFailure {
+        match error {
+            StepError::Unreachable { url, why } => AuthFailure::new(
+                format!(
+                    "Cannot reach the sign-in provider at {url}. Check `issuer` in config.json, that \
+                     the provider is running, and that it allows this origin (CORS)."
+                ),
+                why,
+            ),
+            StepError::Browser(error) => {
+                AuthFailure::new("The browser refused an operation sign-in needs.", error.to_string())
+            }
+            StepError::NoTransaction => AuthFailure::new(
+                "This sign-in response was not started here, or was already used. Sign in again.",
+                "no login transaction in sessionStorage",
+            ),
+            StepError::Discovery(error) => error.into(),
+            StepError::Jwks(error) => error.into(),
+            StepError::Callback(error) => error.into(),
+            StepError::Token(error) => error.into(),
+            StepError::IdToken(error) => error.into(),
+            StepError::Transaction(error) => error.into(),
+        }
+    }
+}
+
+impl From<StepError> for RenewalError {
+    fn from(error: StepError) -> RenewalError {
+        match error {
+            StepError::Unreachable { url, why } => RenewalError::Network(format!("{url}: {why}")),
+            StepError::Browser(error) => RenewalError::Browser(error.to_string()),
+            StepError::Discovery(error) => RenewalError::Network(error.to_string()),
+            StepError::Jwks(error) => RenewalError::Network(error.to_string()),
+            StepError::Callback(error) => error.into(),
+            StepError::Token(error) => error.into(),
+            StepError::IdToken(error) => error.into(),
+            StepError::Transaction(error) => RenewalError::Browser(error.to_string()),
+            StepError::NoTransaction => RenewalError::Browser("no pending renewal".into()),
+        }
+    }
+}
+
+fn unreachable(url: &str, why: impl ToString) -> StepError {
+    StepError::Unreachable {
+        url: url.to_owned(),
+        why: why.to_string(),
+    }
+}
+
+impl AuthClient {
+    /// A client for `config`, at the page's origin.
+    pub fn new(config: Rc<Config>) -> AuthClient {
+        let area = match config.storage {
+            StorageKind::Local => StorageArea::Local,
+            StorageKind::Session => StorageArea::Session,
+            StorageKind::Memory => StorageArea::Memory,
+        };
+        // One app can hold sessions of several clients: every key is namespaced by client.
+        let namespace = format!("oidc-renew:{}", config.client_id);
+        let inner = Inner {
+            sessions: Store::new(area, &namespace),
+            transactions: Store::new(StorageArea::Session, &namespace),
+            markers: (area == StorageArea::Memory)
+                .then(|| Store::strict(StorageArea::Local, &namespace)),
+            origin: navigation::origin(),
+            namespace,
+            config,
+            metadata: RefCell::new(None),
+            jwks: RefCell::new(None),
+        };
+        AuthClient {
+            inner: Rc::new(inner),
+        }
+    }
+
+    /// The page's origin, as redirect URIs start.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The configuration this client runs with.
+    pub fn config(&self) -> &Rc<Config> {
+        &self.inner.config
+    }
+
+    /// The prefix of this client's storage keys, lock and channel names.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
+    /// The cross-tab lock every silent request of this client holds: one per client and audience, so
+    /// that tokens for different APIs renew independently but one API's renew once.
+    pub fn renewal_lock_name(&self) -> String {
+        let audience = self.inner.config.audience.as_deref().unwrap_or_default();
+        format!("{}:renew:{audience}", self.inner.namespace)
+    }
+
+    /// Whom a stored or shared session must belong to: the configured issuer, client and audience.
+    pub fn session_owner(&self) -> SessionOwner<'_> {
+        let config = &self.inner.config;
+        SessionOwner {
+            issuer: &config.issuer,
+            client_id: &config.client_id,
+            audience: config.audience.as_deref(),
+        }
+    }
+
+    /// Why the session is kept in this page's memory although the configuration asks for
+    /// `localStorage` or `sessionStorage`: the browser storage was unavailable or refused a read or
+    /// write. `None` while it works.
+    pub fn storage_fallback(&self) -> Option<BrowserError> {
+        self.inner.sessions.fallback()
+    }
+
+    /// The stored session, if any. A corrupted or absurd stored value, or one of another issuer,
+    /// client or audience, is removed and reported: the caller shows signed-out. Makes no request.
+    pub fn restore(&self) -> Result<Option<Session>, StoredSessionError> {
+        let Some(text) = self.inner.sessions.get(SESSION_KEY) else {
+            return Ok(None);
+        };
+        match Session::from_stored(&text, clock::now_ms(), &self.session_owner()) {
+            Ok(session) => Ok(Some(session)),
+            Err(error) => {
+                self.inner.sessions.remove(SESSION_KEY);
+                gloo::console::warn!(format!("ignoring the stored session: {error}"));
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts a sign-in: stores a fresh transaction and navigates to the provider. `return_to` is the
+    /// app path to come back to. Returns only on failure (on success the page unloads).
+    pub async fn login(&self, return_to: &str) -> Result<(), AuthFailure> {
+        let config = &self.inner.config;
+        let redirect_uri = format!("{}{}", self.inner.origin, config.redirect_path);
+        let (request, secrets) = self.authorize_request(&redirect_uri, None).await?;
+        let transaction = Transaction {
+            state: request.state,
+            nonce: secrets.nonce,
+            code_verifier: secrets.code_verifier,
+            redirect_uri,
+            return_to: safe_return_to(return_to),
+            created_at_ms: clock::now_ms(),
+        };
+        self.inner
+            .transactions
+            .set(TRANSACTION_KEY, &transaction.to_json())
+            .map_err(StepError::from)?;
+        navigation::assign(&request.url).map_err(StepError::from)?;
+        Ok(())
+    }
+
+    /// Whether this browser signed in before (memory storage's marker; always `false` otherwise).
+    pub fn signed_in_before(&self) -> bool {
+        self.inner
+            .markers
+            .as_ref()
+            .is_some_and(|markers| markers.get(SIGNED_IN_KEY).is_some())
+    }
+
+    /// Completes a sign-in from the callback URL: strips it from the address bar, checks it against
+    /// the single-use transaction, exchanges the code (code flow) and validates the id_token. Returns
+    /// the session and the path to return to; storing it is the keeper's command.
+    pub async fn complete_login(&self) -> Result<(Session, String), AuthFailure> {
+        let (hash, search) = navigation::location_params();
+        navigation::strip_url_to_path().map_err(StepError::from)?;
+        let params = silent_callback::select_params(&hash, &search);
+        let callback = silent_callback::parse_callback(params).map_err(CallbackError::from)?;
+        let text = self
+            .inner
+            .transactions
+            .take(TRANSACTION_KEY)
+            .ok_or(StepError::NoTransaction)?;
+        let transaction =
+            Transaction::from_json(&text, clock::now_ms()).map_err(StepError::Transaction)?;
+        let metadata = self.metadata().await?;
+        let response = check_callback(
+            callback,
+            &transaction.state,
+            &self.inner.config.issuer,
+            metadata.authorization_response_iss_parameter_supported,
+            self.inner.config.flow,
+        )
+        .map_err(StepError::from)?;
+        let session = self
+            .session_from_response(
+                response,
+                &transaction.nonce,
+                transaction.code_verifier.as_deref(),
+                &transaction.redirect_uri,
+                None,
+            )
+            .await?;
+        Ok((session, transaction.return_to))
+    }
+
+    /// Prepares a silent renewal: a fresh state, nonce and PKCE verifier, and the `prompt=none`
+    /// authorize URL with the silent page as redirect_uri.
+    pub async fn begin_renewal(&self, id: u64) -> Result<PendingRenewal, RenewalError> {
+        let config = &self.inner.config;
+        let redirect_uri = format!("{}{}", self.inner.origin, config.silent_redirect_path);
+        let (mut request, secrets) = self.authorize_request(&redirect_uri, Some("none")).await?;
+        request.id = id;
+        Ok(PendingRenewal {
+            request,
+            nonce: secrets.nonce,
+            code_verifier: secrets.code_verifier,
+            redirect_uri,
+            started_at_ms: clock::now_ms(),
+        })
+    }
+
+    /// Finishes a silent renewal from the hidden frame's outcome: checks the callback, exchanges the
+    /// code, and validates the new id_token in full (and that it names `expected_sub`, the current
+    /// user, when given). Storing the session is the keeper's command.
+    pub async fn finish_renewal(
+        &self,
+        pending: &PendingRenewal,
+        outcome: SilentOutcome,
+        expected_sub: Option<&str>,
+    ) -> Result<Session, RenewalError> {
+        let callback = match outcome {
+            SilentOutcome::Callback(callback) => callback,
+            SilentOutcome::Unparsable(code) => return Err(RenewalError::Unparsable(code)),
+            SilentOutcome::Timeout => return Err(RenewalError::Timeout),
+            SilentOutcome::FailFast => return Err(RenewalError::FailFast),
+        };
+        let metadata = self.metadata().await?;
+        let response = check_callback(
+            callback,
+            &pending.request.state,
+            &self.inner.config.issuer,
+            metadata.authorization_response_iss_parameter_supported,
+            self.inner.config.flow,
+        )?;
+        let session = self
+            .session_from_response(
+                response,
+                &pending.nonce,
+                pending.code_verifier.as_deref(),
+                &pending.redirect_uri,
+                expected_sub,
+            )
+            .await?;
+        Ok(session)
+    }
+
+    /// Stores a session in the configured area (and memory storage's signed-in marker).
+    pub fn store_session(&self, session: &Session) -> Result<(), BrowserError> {
+        if let Some(markers) = &self.inner.markers {
+            // Without the marker a reload shows signed out instead of restoring: not worth failing for.
+            let _ = markers.set(SIGNED_IN_KEY, "1");
+        }
+        self.inner.sessions.set(SESSION_KEY, &session.to_stored())
+    }
+
+    /// Forgets the stored session, the signed-in marker and any pending login transaction.
+    pub fn forget_session(&self) {
+        self.inner.sessions.remove(SESSION_KEY);
+        self.inner.transactions.remove(TRANSACTION_KEY);
+        if let Some(markers) = &self.inner.markers {
+            markers.remove(SIGNED_IN_KEY);
+        }
+    }
+
+    /// Ends the provider session too (RP-initiated logout) when the provider supports it; otherwise
+    /// returns to the app's home. The local sign-out (forgetting the session) is the keeper's command.
+    pub async fn logout(&self, id_token_hint: Option<&str>) {
+        let config = &self.inner.config;
+        let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
+        // Without discovery there is no end_session endpoint to call: the local sign-out stands.
+        let metadata = self.metadata().await.ok();
+        let request = logout_request(
+            config.provider,
+            metadata.as_deref(),
+            &config.issuer,
+            &config.client_id,
+            id_token_hint,
+            &post_logout,
+        );
+        let navigated = match &request {
+            Some(request) if request.method == LogoutMethod::Post => {
+                navigation::submit_form(&request.endpoint, &request.params)
+            }
+            Some(request) => navigation::assign(&request.url()),
+            None => navigation::assign(&post_logout),
+        };
+        if let Err(error) = navigated {
+            gloo::console::warn!(format!("sign-out navigation failed: {error}"));
+        }
+    }
+
+    /// The authorize request for this client's flow, with fresh secrets.
+    async fn authorize_request(
+        &self,
+        redirect_uri: &str,
+        prompt: Option<&str>,
+    ) -> Result<(SilentRequest, Secrets), StepError> {
+        let config = &self.inner.config;
+        let metadata = self.metadata().await?;
+        let state = random_token(&random::random_bytes::<32>()?);
+        let nonce = random_token(&random::random_bytes::<32>()?);
+        let (code_verifier, challenge) = match config.flow {
+            Flow::Code => {
+                let verifier = code_verifier(&random::random_bytes::<32>()?);
+                let challenge = code_challenge(&sha256(verifier.as_bytes()).await?);
+                (Some(verifier), Some(challenge))
+            }
+            Flow::Implicit => (None, None),
+        };
+        let url = authorize_url(&AuthorizeRequest {
+            authorization_endpoint: &metadata.authorization_endpoint,
+            client_id: &config.client_id,
+            redirect_uri,
+            scope: &config.scope,
+            audience: config.audience.as_deref(),
+            state: &state,
+            nonce: &nonce,
+            code_challenge: challenge.as_deref(),
+            prompt,
+            // The silent page reads the fragment; the sign-in callback reads either.
+            response_mode: prompt.map(|_| "fragment"),
+        });
+        Ok((
+            SilentRequest { id: 0, url, state },
+            Secrets {
+                nonce,
+                code_verifier,
+            },
+        ))
+    }
+
+    /// Turns a checked authorization response into a validated session: the code exchange (code
+    /// flow) and the full id_token validation.
+    async fn session_from_response(
+        &self,
+        response: AuthorizationResponse,
+        nonce: &str,
+        code_verifier: Option<&str>,
+        redirect_uri: &str,
+        expected_sub: Option<&str>,
+    ) -> Result<Session, StepError> {
+        let now_ms = clock::now_ms();
+        // Which flow answered decides how its tokens are bound to this request: PKCE at the token
+        // endpoint, or `at_hash` (and the nonce) for tokens that came through the URL.
+        let (access_token, id_token, expires_in, scope, implicit) = match (response, code_verifier)
+        {
+            (AuthorizationResponse::Code(code), Some(verifier)) => {
+                let metadata = self.metadata().await?;
+                let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
+                let body =
+                    token_request_body(&code, redirect_uri, &self.inner.config.client_id, verifier);
+                let response = http::post_form(token_endpoint, &body)
+                    .await
+                    .map_err(|error| unreachable(token_endpoint, error))?;
+                let tokens = parse_token_response(response.status, &response.body)?;
+                let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
+                (
+                    tokens.access_token,
+                    id_token,
+                    tokens.expires_in,
+                    tokens.scope,
+                    false,
+                )
+            }
+            // A code without a verifier: the request was implicit.
+            (AuthorizationResponse::Code(_), None) => {
+                return Err(CallbackError::WrongFlow {
+                    expected: Flow::Implicit,
+                }
+                .into())
+            }
+            (
+                AuthorizationResponse::Tokens {
+                    access_token,
+                    id_token,
+                    expires_in,
+                    scope,
+                },
+                _,
+            ) => (
+                access_token,
+                id_token,
+                expires_in.map(u64::from),
+                scope,
+                true,
+            ),
+        };
+        let (claims, at_hash) = self
+            .validate_id_token(&id_token, nonce, expected_sub)
+            .await?;
+        if implicit {
+            // The access token came through the URL too: bind it to the id_token.
+            check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
+        }
+        Ok(
+            Session::new(access_token, id_token, expires_in, scope, claims, now_ms)
+                .with_audience(self.inner.config.audience.clone()),
+        )
+    }
+
+    /// Validates an id_token completely: claims (pure) and signature (WebCrypto), with one JWKS
+    /// refetch when the key id is unknown (the provider rotated its keys). Returns the claims and
+    /// `at_hash`.
+    async fn validate_id_token(
+        &self,
+        id_token: &str,
+        nonce: &str,
+        expected_sub: Option<&str>,
+    ) -> Result<(IdClaims, Option<String>), StepError> {
+        let jwt = decode_jwt(id_token)?;
+        let expectations = IdTokenExpectations {
+            issuer: &self.inner.config.issuer,
+            client_id: &self.inner.config.client_id,
+            nonce,
+            now_secs: i64::try_from(clock::now_ms() / 1000).unwrap_or(i64::MAX),
+            expected_sub,
+        };
+        let (alg, claims) = validate_id_token(&jwt, &expectations)?;
+        let kid = jwt.header.kid.as_deref();
+        let mut jwks = self.jwks(false).await?;
+        if matches!(select_key(&jwks, alg, kid), KeyLookup::UnknownKid) {
+            jwks = self.jwks(true).await?;
+        }
+        let KeyLookup::Found(key) = select_key(&jwks, alg, kid) else {
+            return Err(IdTokenError::UnknownKey.into());
+        };
+        let signing_input = jwt.signing_input.as_bytes();
+        let valid = verify_signature(
+            alg.name(),
+            &key.public_jwk_json(),
+            signing_input,
+            &jwt.signature,
+        )
+        .await?;
+        if !valid {
+            return Err(IdTokenError::BadSignature.into());
+        }
+        Ok((claims, jwt.claim_str("at_hash").map(str::to_owned)))
+    }
+
+    /// The provider's metadata, fetched once per page load (lazily: a reload with a stored session
+    /// makes no request to the provider).
+    async fn metadata(&self) -> Result<Rc<ProviderMetadata>, StepError> {
+        if let Some(metadata) = self.inner.metadata.borrow().clone() {
+            return Ok(metadata);
+        }
+        let config = &self.inner.config;
+        let url = discovery_url(&config.issuer);
+        let response = http::get(&url)
+            .await
+            .map_err(|error| unreachable(&url, error))?;
+        if response.status != 200 {
+            return Err(unreachable(&url, format!("HTTP {}", response.status)));
+        }
+        let metadata = parse_discovery(&response.body, &config.issuer, config.flow)
+            .map_err(StepError::Discovery)?;
+        let metadata = Rc::new(metadata);
+        *self.inner.metadata.borrow_mut() = Some(metadata.clone());
+        Ok(metadata)
+    }
+
+    async fn jwks(&self, refresh: bool) -> Result<Rc<Jwks>, StepError> {
+        if !refresh {
+            if let Some(jwks) = self.inner.jwks.borrow().clone() {
+                return Ok(jwks);
+            }
+        }
+        let metadata = self.metadata().await?;
+        let url = &metadata.jwks_uri;
+        let response = http::get(url)
+            .await
+            .map_err(|error| unreachable(url, error))?;
+        if response.status != 200 {
+            return Err(unreachable(url, format!("HTTP {}", response.status)));
+        }
+        let jwks = Rc::new(parse_jwks(&response.body).map_err(StepError::Jwks)?);
+        *self.inner.jwks.borrow_mut() = Some(jwks.clone());
+        Ok(jwks)
+    }
+}
+
+/// The secrets of one authorize request, kept until its answer arrives.
+struct Secrets {
+    nonce: String,
+    code_verifier: Option<String>,
+}

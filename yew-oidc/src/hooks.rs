@@ -1,0 +1,162 @@
+//! `use_auth()`: what app code uses to sign in and out and to read the session.
+
+use crate::browser::BrowserError;
+use crate::provider::AuthContext;
+use oidc_renew_core::keeper::Input;
+use oidc_renew_core::session::Session;
+use oidc_renew_core::state::AuthState;
+use oidc_renew_core::status::RenewalStatus;
+use yew::prelude::*;
+
+/// A handle on the sign-in state and actions. Cheap to clone.
+///
+/// The state is read when the handle is made (at render, by [`use_auth`]) and judged against the
+/// wall clock then: a session past its expiry is [`AuthState::Expired`] ("restoring") even before the
+/// session keeper has woken up to renew it (a laptop just out of sleep), so an expired access token
+/// is never handed out.
+#[derive(Clone, PartialEq)]
+pub struct AuthHandle {
+    context: AuthContext,
+    state: AuthState,
+}
+
+impl AuthHandle {
+    fn new(context: AuthContext) -> AuthHandle {
+        let now = crate::browser::clock::now_ms();
+        let state = match &context.view.state {
+            AuthState::SignedIn(session) if session.is_expired(now) => {
+                AuthState::Expired(session.clone())
+            }
+            state => state.clone(),
+        };
+        AuthHandle { context, state }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &AuthState {
+        &self.state
+    }
+
+    /// The session, while signed in (never an expired one).
+    pub fn session(&self) -> Option<&Session> {
+        match self.state() {
+            AuthState::SignedIn(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// The access token to send to APIs, while signed in (never an expired one).
+    pub fn access_token(&self) -> Option<&str> {
+        self.session().map(|session| session.access_token.as_str())
+    }
+
+    /// Whether a valid session is held.
+    pub fn is_signed_in(&self) -> bool {
+        self.session().is_some()
+    }
+
+    /// Starts a sign-in at the provider; the user comes back to `return_to` (an app path).
+    pub fn login(&self, return_to: &str) {
+        self.feed(Input::LoginRequested {
+            return_to: return_to.to_owned(),
+        });
+    }
+
+    /// Signs out here, in the other tabs and at the provider. Renewal stops at once.
+    pub fn logout(&self) {
+        self.feed(Input::LogoutRequested);
+    }
+
+    /// Asks for one silent renewal now, whatever the schedule says. Does nothing while a renewal
+    /// runs or when not signed in; the result shows in [`status`](Self::status).
+    pub fn renew_now(&self) {
+        self.feed(Input::RenewNow);
+    }
+
+    /// Why the session is kept in this page's memory only (a reload signs the user out) although the
+    /// configuration asks for `localStorage` or `sessionStorage`: the browser storage is unavailable or
+    /// refused a read or write (quota exceeded, storage disabled). `None` while storage works.
+    pub fn storage_fallback(&self) -> Option<BrowserError> {
+        self.context
+            .driver
+            .as_ref()
+            .and_then(|driver| driver.client().storage_fallback())
+    }
+
+    /// The renewal status: next renewal, last result, the event log.
+    pub fn status(&self) -> &RenewalStatus {
+        &self.context.view.status
+    }
+
+    fn feed(&self, input: Input) {
+        if let Some(driver) = &self.context.driver {
+            driver.feed(input);
+        }
+    }
+
+    /// `GET url` with the access token (`Authorization: Bearer …`): the way to call the API the token is
+    /// for. Any HTTP status is a response (a 401 says the API refused the token); an error means no
+    /// response (offline, CORS refusal) or no session to call with. Sent without cookies or `Referer`.
+    pub fn call_api(
+        &self,
+        url: &str,
+    ) -> impl std::future::Future<Output = Result<ApiResponse, ApiError>> + 'static {
+        let token = self.access_token().map(str::to_owned);
+        let url = url.to_owned();
+        async move {
+            let token = token.ok_or(ApiError::NotSignedIn)?;
+            crate::browser::http::get_with_bearer(&url, &token)
+                .await
+                .map(|response| ApiResponse {
+                    status: response.status,
+                    body: response.body,
+                })
+                .map_err(|error| ApiError::Unreachable(error.to_string()))
+        }
+    }
+}
+
+/// An API's answer to [`AuthHandle::call_api`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, as text (at most 1 MiB is read).
+    pub body: String,
+}
+
+/// Why [`AuthHandle::call_api`] got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No valid session: nothing to call with.
+    NotSignedIn,
+    /// No response: offline, DNS, refused connection, a CORS refusal (the browser does not tell which),
+    /// or a body over 1 MiB; the browser's description.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::NotSignedIn => f.write_str("not signed in"),
+            ApiError::Unreachable(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The sign-in handle below an [`AuthProvider`](crate::AuthProvider), or `None` elsewhere (a page that
+/// also renders when the app could not start, such as a setup doctor).
+#[hook]
+pub fn use_optional_auth() -> Option<AuthHandle> {
+    use_context::<AuthContext>().map(AuthHandle::new)
+}
+
+/// The sign-in handle. Must be called below an [`AuthProvider`](crate::AuthProvider).
+#[hook]
+pub fn use_auth() -> AuthHandle {
+    let context =
+        use_context::<AuthContext>().expect("use_auth() must be called below <AuthProvider>");
+    AuthHandle::new(context)
+}
