@@ -17,6 +17,7 @@ mod fixtures;
 
 mod auth;
 mod doctor;
+mod engines;
 mod faults;
 mod hostile;
 mod renewal;
