@@ -200,14 +200,7 @@ async fn an_es256_signature_that_is_not_64_bytes_is_an_error() {
 async fn a_key_that_is_not_a_jwk_object_is_an_error() {
     let token = signed(Kind::Rsa).await;
     let truncated = &token.jwk[..token.jwk.len() / 2];
-    for jwk in [
-        "",
-        "null",
-        "[]",
-        "\"RSA\"",
-        "{}",
-        truncated,
-    ] {
+    for jwk in ["", "null", "[]", "\"RSA\"", "{}", truncated] {
         let result = verify_signature("RS256", jwk, &token.input, &token.signature).await;
         assert!(
             matches!(result, Err(BrowserError::KeyImport(_))),
