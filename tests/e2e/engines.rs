@@ -184,3 +184,41 @@ async fn with_a_cross_site_provider_renewal_gets_login_required_and_the_app_asks
     );
     h.close().await;
 }
+
+/// A `message` listener added to the window while a message is being dispatched (by a capturing
+/// listener of that message, or by anything its microtasks run, such as a renewal starting): Firefox
+/// and WebKit hand it that message too (the DOM spec's separate capture and bubble passes at the
+/// target), Chromium does not. The renewer judges such a message like any other (it is not from
+/// its frame, which did not exist when it was sent); the hostile tests' monitor counts it per engine.
+#[tokio::test]
+async fn a_listener_added_while_a_message_is_dispatched_gets_it_in_firefox_and_webkit() {
+    let engine = Engine::current();
+    let site = HostileServer::start().await;
+    let browser = Browser::start().await;
+    browser.goto(&site.url("/")).await;
+    let log = browser
+        .eval_async(
+            "const log = [];
+             addEventListener('message', (e) => {
+               log.push('captured ' + e.data);
+               addEventListener('message', (late) => log.push('late listener got ' + late.data));
+             }, { capture: true, once: true });
+             postMessage('first', '*');
+             await new Promise((resolve) => setTimeout(resolve, 50));
+             postMessage('second', '*');
+             await new Promise((resolve) => addEventListener('message', resolve, { once: true }));
+             return log;",
+        )
+        .await;
+    let log: Vec<String> = serde_json::from_value(log).unwrap();
+    let expected: &[&str] = match engine {
+        Engine::Chromium => &["captured first", "late listener got second"],
+        Engine::Firefox | Engine::WebKit => &[
+            "captured first",
+            "late listener got first",
+            "late listener got second",
+        ],
+    };
+    assert_eq!(log, expected, "{engine:?}");
+    browser.close().await;
+}
