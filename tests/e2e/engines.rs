@@ -222,3 +222,39 @@ async fn a_listener_added_while_a_message_is_dispatched_gets_it_in_firefox_and_w
     assert_eq!(log, expected, "{engine:?}");
     browser.close().await;
 }
+
+/// localStorage of a frame from another origin of the same site (`localhost:<a>` framed by
+/// `localhost:<b>`): Chromium and Firefox key storage by the top-level site, so the frame shares the
+/// origin's first-party storage; WebKit keeps it apart by the top-level origin. An app framed by
+/// another origin (the hostile tests' framed app) starts signed out in WebKit.
+#[tokio::test]
+async fn a_same_site_frame_shares_first_party_storage_except_in_webkit() {
+    let engine = Engine::current();
+    let (framed, top) = (HostileServer::start().await, HostileServer::start().await);
+    let browser = Browser::start().await;
+    browser.goto(&framed.url("/first")).await;
+    browser
+        .eval("localStorage.setItem('e2e-key', 'first party'); return true")
+        .await;
+    browser.goto(&top.url("/top")).await;
+    browser
+        .eval_async_with(
+            "const f = document.createElement('iframe'); f.id = 'framed'; f.src = args[0]; \
+             await new Promise((resolve) => { f.onload = resolve; document.body.append(f); });",
+            vec![json!(framed.url("/framed"))],
+        )
+        .await;
+    browser
+        .find("iframe#framed")
+        .await
+        .enter_frame()
+        .await
+        .expect("switch to the frame");
+    let seen = browser.eval("return localStorage.getItem('e2e-key')").await;
+    let expected = match engine {
+        Engine::Chromium | Engine::Firefox => json!("first party"),
+        Engine::WebKit => Value::Null,
+    };
+    assert_eq!(seen, expected, "{engine:?}");
+    browser.close().await;
+}
