@@ -978,6 +978,7 @@ mod tests {
             userinfo_endpoint: None,
             jwks_uri: "https://login.example.com/jwks".into(),
             end_session_endpoint: end_session.then(|| "https://login.example.com/end".into()),
+            revocation_endpoint: None,
             id_token_signing_alg_values_supported: algs.iter().map(|a| a.to_string()).collect(),
             response_types_supported: vec!["code".into()],
             code_challenge_methods_supported: vec!["S256".into()],

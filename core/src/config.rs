@@ -33,6 +33,21 @@ pub enum Flow {
     Implicit,
 }
 
+/// How a session is renewed before its access token expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalMode {
+    /// A silent authorize request (`prompt=none`) in a hidden iframe: needs the provider's session
+    /// cookie inside the frame, which browsers blocking third-party cookies refuse when the provider
+    /// is on another site than the app.
+    Iframe,
+    /// The refresh-token grant only (the provider must issue refresh tokens, e.g. for the
+    /// `offline_access` scope); without one the session ends at expiry.
+    RefreshToken,
+    /// The refresh token while one is held, the iframe otherwise (none issued, or refused).
+    Auto,
+}
+
 /// Which provider dialect to speak where providers differ (logout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -99,6 +114,11 @@ pub struct AuthConfig {
     /// Provider dialect. Default [`ProviderKind::Generic`].
     #[serde(default = "default_provider")]
     pub provider: ProviderKind,
+    /// How renewal runs. Default [`RenewalMode::Auto`]. Refresh tokens need the provider to issue
+    /// them to this client (Auth0: "Allow Offline Access" on the API and Refresh Token Rotation, and
+    /// `offline_access` in `scope`).
+    #[serde(default = "default_renewal")]
+    pub renewal: RenewalMode,
 }
 
 fn default_scope() -> String {
@@ -121,6 +141,9 @@ fn default_post_logout_redirect_path() -> String {
 }
 fn default_provider() -> ProviderKind {
     ProviderKind::Generic
+}
+fn default_renewal() -> RenewalMode {
+    RenewalMode::Auto
 }
 
 /// A configuration that cannot be used, with what to do about it.
@@ -170,6 +193,7 @@ impl AuthConfig {
             silent_redirect_path: default_silent_redirect_path(),
             post_logout_redirect_path: default_post_logout_redirect_path(),
             provider: default_provider(),
+            renewal: default_renewal(),
         }
     }
 
@@ -218,6 +242,12 @@ impl AuthConfig {
     /// Sets [`provider`](Self::provider).
     pub fn provider(mut self, provider: ProviderKind) -> AuthConfig {
         self.provider = provider;
+        self
+    }
+
+    /// Sets [`renewal`](Self::renewal).
+    pub fn renewal(mut self, renewal: RenewalMode) -> AuthConfig {
+        self.renewal = renewal;
         self
     }
 
@@ -400,6 +430,12 @@ mod tests {
         assert_eq!(config.provider, ProviderKind::Generic);
         assert_eq!(config.storage, StorageKind::Local);
         assert_eq!(config.audience, None);
+        assert_eq!(config.renewal, RenewalMode::Auto);
+        let config = AuthConfig::from_json(
+            r#"{"issuer":"https://id.example.com/","client_id":"abc","renewal":"refresh_token"}"#,
+        )
+        .unwrap();
+        assert_eq!(config.renewal, RenewalMode::RefreshToken);
     }
 
     #[test]
@@ -454,6 +490,11 @@ mod tests {
             &with("storage", "cookie".into()),
             None,
             "unknown variant `cookie`",
+        );
+        check_error(
+            &with("renewal", "refresh".into()),
+            None,
+            "unknown variant `refresh`",
         );
         check_error(
             &with("redirect_path", "callback".into()),

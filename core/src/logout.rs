@@ -96,6 +96,7 @@ mod tests {
             userinfo_endpoint: None,
             jwks_uri: "http://localhost:4000/jwks".into(),
             end_session_endpoint: end_session_endpoint.map(Into::into),
+            revocation_endpoint: None,
             id_token_signing_alg_values_supported: vec!["RS256".into()],
             response_types_supported: vec!["code".into()],
             code_challenge_methods_supported: vec!["S256".into()],

@@ -34,6 +34,25 @@ impl RenewalClass {
     }
 }
 
+/// How a renewal gets its new tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A silent authorize request (`prompt=none`) in the hidden iframe, then the code exchange.
+    Iframe,
+    /// The refresh-token grant at the token endpoint.
+    RefreshToken,
+}
+
+impl Channel {
+    /// A short name for the session panel and the event log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Iframe => "iframe",
+            Channel::RefreshToken => "refresh token",
+        }
+    }
+}
+
 /// Why a silent renewal failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewalError {
@@ -62,6 +81,14 @@ pub enum RenewalError {
     IdToken(IdTokenError),
     /// Something else the browser refused (storage, crypto).
     Browser(String),
+    /// The provider refused the refresh token (`invalid_grant`: expired, revoked, or its grant ended
+    /// after a reuse was detected). It is dropped; the iframe may still renew (renewal `auto`).
+    RefreshTokenRefused(TokenError),
+    /// Renewal is set to use refresh tokens only, and the provider issued none.
+    NoRefreshToken,
+    /// Another tab renewed the session (spending the refresh token this tab holds) and its new one
+    /// never reached this tab (per-tab storage, no message): sending ours would be a reuse.
+    RefreshTokenElsewhere,
 }
 
 /// The OAuth errors by which a provider answers `prompt=none` when it needs the user
@@ -89,6 +116,10 @@ impl RenewalError {
             | RenewalError::Network(_)
             | RenewalError::Browser(_) => RenewalClass::Transient,
             RenewalError::Token(error) if error.is_transient() => RenewalClass::Transient,
+            // The user must sign in again (unless the iframe still can): not a forged answer.
+            RenewalError::RefreshTokenRefused(_)
+            | RenewalError::NoRefreshToken
+            | RenewalError::RefreshTokenElsewhere => RenewalClass::InteractionRequired,
             RenewalError::Callback(_) | RenewalError::Token(_) | RenewalError::IdToken(_) => {
                 RenewalClass::Fatal
             }
@@ -121,6 +152,9 @@ impl RenewalError {
             RenewalError::IdToken(IdTokenError::SubjectChanged) => "subject_changed".into(),
             RenewalError::IdToken(_) => "invalid_id_token".into(),
             RenewalError::Browser(_) => "browser".into(),
+            RenewalError::RefreshTokenRefused(_) => "refresh_token_refused".into(),
+            RenewalError::NoRefreshToken => "no_refresh_token".into(),
+            RenewalError::RefreshTokenElsewhere => "refresh_token_elsewhere".into(),
         }
     }
 }
@@ -152,6 +186,17 @@ impl std::fmt::Display for RenewalError {
             RenewalError::Token(error) => write!(f, "{error}"),
             RenewalError::IdToken(error) => write!(f, "{error}"),
             RenewalError::Browser(why) => write!(f, "the browser refused: {why}"),
+            RenewalError::RefreshTokenRefused(error) => {
+                write!(f, "the provider no longer accepts the refresh token: {error}")
+            }
+            RenewalError::NoRefreshToken => f.write_str(
+                "the provider issued no refresh token (check `offline_access` in the scope and the \
+                 client's refresh-token settings)",
+            ),
+            RenewalError::RefreshTokenElsewhere => f.write_str(
+                "another tab renewed the session and its new refresh token did not reach this tab: \
+                 reload the page",
+            ),
         }
     }
 }
@@ -250,9 +295,25 @@ mod tests {
             description: None,
         };
         check(
-            RenewalError::Token(invalid_grant),
+            RenewalError::Token(invalid_grant.clone()),
             RenewalClass::Fatal,
             "invalid_grant",
+        );
+        // On the refresh channel the same answer asks for the user, it does not end the session.
+        check(
+            RenewalError::RefreshTokenRefused(invalid_grant),
+            RenewalClass::InteractionRequired,
+            "refresh_token_refused",
+        );
+        check(
+            RenewalError::NoRefreshToken,
+            RenewalClass::InteractionRequired,
+            "no_refresh_token",
+        );
+        check(
+            RenewalError::RefreshTokenElsewhere,
+            RenewalClass::InteractionRequired,
+            "refresh_token_elsewhere",
         );
         check(
             RenewalError::Callback(CallbackError::StateMismatch),

@@ -12,7 +12,7 @@ use oidc_renew_core::discovery::{
     discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
 };
 use oidc_renew_core::id_token::{
-    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
+    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations, Nonce,
 };
 use oidc_renew_core::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
 use oidc_renew_core::jwt::{decode_jwt, JwtError};
@@ -502,7 +502,7 @@ impl AuthClient {
             ),
         };
         let (claims, at_hash) = self
-            .validate_id_token(&id_token, nonce, expected_sub)
+            .validate_id_token(&id_token, Nonce::Request(nonce), expected_sub)
             .await?;
         if implicit {
             // The access token came through the URL too: bind it to the id_token.
@@ -520,7 +520,7 @@ impl AuthClient {
     async fn validate_id_token(
         &self,
         id_token: &str,
-        nonce: &str,
+        nonce: Nonce<'_>,
         expected_sub: Option<&str>,
     ) -> Result<(IdClaims, Option<String>), StepError> {
         let jwt = decode_jwt(id_token)?;

@@ -30,7 +30,7 @@ pub fn expectations(now_secs: i64) -> IdTokenExpectations<'static> {
     IdTokenExpectations {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: oidc_renew_core::id_token::Nonce::Request(NONCE),
         now_secs,
         expected_sub: None,
     }
