@@ -51,6 +51,7 @@ const ROUTES = {
   userinfo: '/me',
   jwks: '/jwks',
   end_session: '/session/end',
+  revocation: '/token/revocation',
 };
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
@@ -135,7 +136,14 @@ function readConfig(env) {
     throw new ConfigError(`SILENT_REDIRECT must be 0 or 1, got "${silentRedirect}"`);
   }
 
+  const refreshTokens = envOr(env, 'REFRESH_TOKENS', '1');
+  if (!['0', '1'].includes(refreshTokens)) {
+    throw new ConfigError(`REFRESH_TOKENS must be 0 or 1, got "${refreshTokens}"`);
+  }
+
   return {
+    refreshTokens: refreshTokens === '1',
+    refreshTtl: parseInteger('REFRESH_TTL', envOr(env, 'REFRESH_TTL', String(SESSION_TTL)), { min: 1, max: SESSION_TTL }),
     port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
     appOrigins: new Set(origins),
     corsOrigins: new Set(corsOrigins),
@@ -185,7 +193,7 @@ function clientMetadata(config) {
     application_type: 'web',
     // Public SPA client: no secret; PKCE (S256) protects the code exchange.
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'implicit'],
+    grant_types: ['authorization_code', 'implicit', ...(config.refreshTokens ? ['refresh_token'] : [])],
     // `id_token token` is the legacy implicit mode the app still supports.
     response_types: ['code', 'id_token token'],
     redirect_uris: origins.flatMap((o) => [
@@ -212,7 +220,7 @@ async function findAccount(ctx, sub) {
  * authenticated request comes in, the grant is (re)filled with everything
  * requested. This is what lets prompt=none succeed right after login.
  */
-async function loadFirstPartyGrant(ctx) {
+async function loadFirstPartyGrant(ctx, offlineGrants) {
   const { oidc } = ctx;
   const { Grant } = oidc.provider;
   const accountId = oidc.account.accountId;
@@ -226,10 +234,13 @@ async function loadFirstPartyGrant(ctx) {
 
   const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
   if (oidcScope) grant.addOIDCScope(oidcScope);
+  // The request's own scope, before oidc-provider drops offline_access for want of prompt=consent.
+  const asked = String(ctx.query?.scope ?? ctx.request.body?.scope ?? '').split(' ');
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
     grant.addResourceScope(indicator, resourceServer.scope);
   }
-  await grant.save();
+  const savedId = await grant.save();
+  if (asked.includes('offline_access')) offlineGrants.add(savedId);
   return grant;
 }
 
@@ -285,19 +296,27 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
 }
 
-function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
+function providerConfiguration(config, { jwks, adapter, cookieKeys, offlineGrants }) {
   return {
     adapter,
     jwks,
     clients: [clientMetadata(config)],
     routes: ROUTES,
     findAccount,
-    loadExistingGrant: loadFirstPartyGrant,
+    loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, offlineGrants),
     extraParams: ['audience'],
 
     responseTypes: ['code', 'id_token token'],
     pkce: { methods: ['S256'], required: () => true },
-    scopes: ['openid', 'profile', 'email'],
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    // Refresh tokens as Auth0 issues them to a SPA: only when the sign-in asked for `offline_access`
+    // (oidc-provider alone would want prompt=consent for that, which Auth0 does not), rotated at every
+    // use (the default for public clients), and a reuse revokes the whole grant (oidc-provider's
+    // reuse detection: "refresh token already used").
+    async issueRefreshToken(ctx, client, code) {
+      return config.refreshTokens && client.grantTypeAllowed('refresh_token')
+        && offlineGrants.has(code.grantId);
+    },
     claims: {
       openid: ['sub'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
@@ -331,12 +350,15 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
       Interaction: 60 * 60,
       Session: SESSION_TTL,
       Grant: SESSION_TTL,
+      RefreshToken: config.refreshTtl,
     },
 
     features: {
       // Its pages accept any user name and password: replaced by ours below.
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
+      // RFC 7009: the app revokes its refresh token at sign-out.
+      revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(config),
     },
@@ -370,8 +392,17 @@ function allowImplicitOnLoopback(provider, clientId) {
   };
 }
 
-function logProviderEvents(provider) {
+function logProviderEvents(provider, stats) {
   const describe = (err) => `${err.error ?? err.name}${err.error_description ? ` (${err.error_description})` : ''}`;
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') stats.note('refresh');
+  });
+  provider.on('grant.error', (ctx, err) => {
+    if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+    stats.note('refresh_refused');
+    // oidc-provider's reuse detection: the grant is revoked for every holder.
+    if (err.error_description === 'refresh token already used') stats.note('refresh_reuse');
+  });
   provider.on('authorization.error', (ctx, err) => log(`authorize error: ${describe(err)}`));
   provider.on('grant.error', (ctx, err) => log(`token error: ${describe(err)}`));
   provider.on('end_session.error', (ctx, err) => log(`end_session error: ${describe(err)}`));
@@ -384,10 +415,10 @@ function logProviderEvents(provider) {
  */
 async function createProvider(config, issuer, jwks, state) {
   const provider = new Provider(issuer, providerConfiguration(config, {
-    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys,
+    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys, offlineGrants: state.offlineGrants,
   }));
   allowImplicitOnLoopback(provider, config.clientId);
-  logProviderEvents(provider);
+  logProviderEvents(provider, state.stats);
 
   // Validate the client now (it is otherwise checked on first use) so a bad
   // configuration fails at startup with a clear message.
@@ -407,6 +438,7 @@ const COUNTED_PATHS = {
   [ROUTES.authorization]: 'authorize',
   [ROUTES.token]: 'token',
   [ROUTES.end_session]: 'end_session',
+  [ROUTES.revocation]: 'revocation',
   [ROUTES.userinfo]: 'userinfo',
   [ROUTES.jwks]: 'jwks',
   [DISCOVERY_PATH]: 'discovery',
@@ -417,6 +449,7 @@ function createStats() {
   const reset = () => {
     counts = {
       authorize: 0, authorize_prompt_none: 0, token: 0, end_session: 0, userinfo: 0, jwks: 0, discovery: 0,
+      revocation: 0, refresh: 0, refresh_refused: 0, refresh_reuse: 0,
     };
   };
   reset();
@@ -430,7 +463,10 @@ function createStats() {
     if (name === 'authorize' && prompt.split(' ').includes('none')) counts.authorize_prompt_none += 1;
   }
 
-  return { count, reset, snapshot: () => ({ ...counts }) };
+  /** Counts an event the provider reports (refresh grants: granted, refused, reuse detected). */
+  const note = (name) => { counts[name] += 1; };
+
+  return { count, note, reset, snapshot: () => ({ ...counts }) };
 }
 
 // ---------------------------------------------------------------------------
@@ -669,6 +705,17 @@ async function handleTestHook(app, req, res, url) {
       res.once('finish', () => app.goDown(ms));
       return sendJson(res, 200, { down_ms: ms }, cors);
     }
+    case 'POST /__test/revoke-grants': {
+      // As an admin revoking the user's access: every token of every grant is gone.
+      const revoked = app.store.revokeAllGrants();
+      log(`test hook: revoked ${revoked} grant(s)`);
+      return sendJson(res, 200, { revoked }, cors);
+    }
+    case 'POST /__test/expire-refresh-tokens': {
+      const expired = app.store.destroyAll('RefreshToken');
+      log(`test hook: expired ${expired} refresh token(s)`);
+      return sendJson(res, 200, { expired }, cors);
+    }
     case 'POST /__test/rotate-keys': {
       const kids = await app.rotateKeys();
       return sendJson(res, 200, { kids }, cors);
@@ -861,7 +908,12 @@ async function main() {
   exitOnSignals(servers);
 
   const issuer = `http://localhost:${port}`;
-  const state = { store: createMemoryStore(), cookieKeys: [randomBytes(32).toString('base64url')] };
+  const state = {
+    store: createMemoryStore(),
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    stats: createStats(),
+    offlineGrants: new Set(),
+  };
   const jwks = await keys;
   const provider = await createProvider(config, issuer, jwks, state);
   const app = {
@@ -874,7 +926,7 @@ async function main() {
     jwks,
     state,
     store: state.store,
-    stats: createStats(),
+    stats: state.stats,
     faults: createFaults(),
     apiJwks: apiJwksFor(provider),
   };
@@ -886,7 +938,8 @@ async function main() {
     + `audience ${config.audience}, token ttl ${config.tokenTtl}s, id_token ${config.idTokenAlg}, `
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
-    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}`
+    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
+    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);
