@@ -109,3 +109,8 @@ pub use renewer::{IframeRenewer, IframeRenewerProps, SilentOutcome, SilentReques
 /// The repository builds it from the `silent-callback` crate (`tools/build-silent`: Rust, wasm-opt,
 /// terser); its test suite rebuilds it and fails if one byte differs from this copy.
 pub const SILENT_PAGE_HTML: &str = include_str!("../silent/index.html");
+
+// The README's examples are compiled and run as doctests, so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
