@@ -143,6 +143,10 @@ function readConfig(env) {
   if (!['0', '1'].includes(silentRedirect)) {
     throw new ConfigError(`SILENT_REDIRECT must be 0 or 1, got "${silentRedirect}"`);
   }
+  const endSession = envOr(env, 'END_SESSION', '1');
+  if (!['0', '1'].includes(endSession)) {
+    throw new ConfigError(`END_SESSION must be 0 or 1, got "${endSession}"`);
+  }
   const endSessionPost = envOr(env, 'END_SESSION_POST', 'accept');
   if (!END_SESSION_POST_MODES.has(endSessionPost)) {
     throw new ConfigError(
@@ -155,6 +159,7 @@ function readConfig(env) {
     appOrigins: new Set(origins),
     corsOrigins: new Set(corsOrigins),
     silentRedirect: silentRedirect === '1',
+    endSession: endSession === '1',
     endSessionPost,
     clientId: envOr(env, 'CLIENT_ID', 'oidc-renew-demo'),
     audience: parseAudience(envOr(env, 'AUDIENCE', 'urn:oidc-renew:demo-api')),
@@ -353,7 +358,8 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
       // Its pages accept any user name and password: replaced by ours below.
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // END_SESSION=0: no RP-initiated logout, and no end_session_endpoint in discovery (as Google).
+      rpInitiatedLogout: { enabled: config.endSession, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(config),
     },
     renderError,
@@ -922,7 +928,7 @@ async function main() {
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
     + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
-    + `end_session POST ${config.endSessionPost}`
+    + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);
