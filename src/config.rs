@@ -4,6 +4,7 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form it
 //! expects.
 
+use crate::auth::protocol::logout::LogoutMethod;
 use crate::auth::protocol::urls::{check_endpoint, UrlProblem};
 use serde::Deserialize;
 
@@ -71,6 +72,10 @@ pub struct Config {
     /// Provider dialect.
     #[serde(default = "default_provider")]
     pub provider: ProviderKind,
+    /// How the browser goes to the provider's logout endpoint: a GET redirect (the default) or a form
+    /// POST (see `auth::protocol::logout` for what each puts where).
+    #[serde(default)]
+    pub logout_method: LogoutMethod,
     /// The protected API the API page calls with the access token.
     #[serde(default)]
     pub api_url: Option<String>,
@@ -185,6 +190,13 @@ impl Config {
                 );
             }
         }
+        if self.provider == ProviderKind::Auth0 && self.logout_method == LogoutMethod::Post {
+            return fail(
+                "logout_method",
+                "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0's \
+                 /v2/logout takes GET only",
+            );
+        }
         if let Some(api_url) = &self.api_url {
             if let Err(why) = check_url(api_url) {
                 return fail(
@@ -250,6 +262,22 @@ mod tests {
         assert_eq!(config.redirect_path, "/callback");
         assert_eq!(config.provider, ProviderKind::Generic);
         assert_eq!(config.audience, None);
+        assert_eq!(config.logout_method, LogoutMethod::Get);
+    }
+
+    #[test]
+    fn logout_method_is_get_or_post() {
+        let config = Config::from_json(&with("logout_method", "post".into())).unwrap();
+        assert_eq!(config.logout_method, LogoutMethod::Post);
+        check_error(
+            &with("logout_method", "put".into()),
+            None,
+            "`logout_method` must be \"get\"",
+        );
+        let mut auth0: serde_json::Value =
+            serde_json::from_str(&with("provider", "auth0".into())).unwrap();
+        auth0["logout_method"] = "post".into();
+        check_error(&auth0.to_string(), Some("logout_method"), "GET only");
     }
 
     #[test]

@@ -15,11 +15,13 @@ use super::protocol::id_token::{
 };
 use super::protocol::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
 use super::protocol::jwt::{decode_jwt, JwtError};
-use super::protocol::logout::{logout_request, LogoutMethod};
+use super::protocol::logout::{
+    logout_outcome, logout_request, Landing, LocalOnly, LogoutMethod, LogoutParams, PendingLogout,
+};
 use super::protocol::pkce::{code_challenge, code_verifier, random_token};
 use super::protocol::renewal::RenewalError;
 use super::protocol::session::{Session, SessionOwner, StoredSessionError};
-use super::protocol::state::AuthFailure;
+use super::protocol::state::{AuthFailure, SignOutReason};
 use super::protocol::token::{parse_token_response, token_request_body, TokenError};
 use super::protocol::transaction::{safe_return_to, Transaction, TransactionError};
 use super::renewer::{SilentOutcome, SilentRequest};
@@ -29,6 +31,8 @@ use std::rc::Rc;
 
 const SESSION_KEY: &str = "session";
 const TRANSACTION_KEY: &str = "transaction";
+/// The pending logout (sessionStorage): what the page after the logout's navigation says.
+const LOGOUT_KEY: &str = "logout";
 
 /// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
 #[derive(Clone)]
@@ -318,7 +322,11 @@ impl AuthClient {
             SilentOutcome::Callback(callback) => callback,
             SilentOutcome::Unparsable(code) => return Err(RenewalError::Unparsable(code)),
             SilentOutcome::Timeout => return Err(RenewalError::Timeout),
-            SilentOutcome::FailFast => return Err(RenewalError::FailFast),
+            // A page that is not ours: the provider's, or the browser's own network error page. The
+            // frame's document cannot be read cross-origin; whether the provider answers now can.
+            SilentOutcome::FailFast => {
+                return Err(fail_fast_error(self.provider_reachable().await))
+            }
         };
         let metadata = self.metadata().await?;
         let response = check_callback(
@@ -387,21 +395,56 @@ impl AuthClient {
     }
 
     /// Signs out: forgets the session and any pending transaction, then ends the provider session
-    /// too (RP-initiated logout) when the provider supports it; otherwise returns to the app's home.
+    /// too (RP-initiated logout, by `logout_method`) when the provider supports it and answers;
+    /// otherwise returns to the app's post-logout page, which then says that the sign-out was local
+    /// only ([`AuthClient::take_logout_outcome`]).
     pub async fn logout(&self, id_token_hint: Option<&str>) {
         self.forget_session();
         let config = &self.inner.config;
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
-        // Without discovery there is no end_session endpoint to call: the local sign-out stands.
+        // Discovered earlier in this page: the provider may have gone since, and a top-level
+        // navigation to it would strand the user on the browser's error page. Fetched now: it answered.
+        let cached = self.inner.metadata.borrow().is_some();
         let metadata = self.metadata().await.ok();
+        let reachable = match &metadata {
+            Some(_) if cached => self.provider_reachable().await.is_ok(),
+            Some(_) => true,
+            None => false,
+        };
+        let state = random::random_bytes::<32>()
+            .map(|bytes| random_token(&bytes))
+            .unwrap_or_default();
         let request = logout_request(
             config.provider,
             metadata.as_deref(),
-            &config.issuer,
-            &config.client_id,
-            id_token_hint,
-            &post_logout,
-        );
+            &LogoutParams {
+                issuer: &config.issuer,
+                client_id: &config.client_id,
+                id_token_hint,
+                post_logout_redirect_uri: &post_logout,
+                state: &state,
+                method: config.logout_method,
+            },
+        )
+        .filter(|_| reachable);
+        let created_at_ms = clock::now_ms();
+        let pending = match &request {
+            Some(request) => PendingLogout::AtProvider {
+                state: request.state().map(str::to_owned),
+                created_at_ms,
+            },
+            None => PendingLogout::LocalOnly {
+                reason: if reachable {
+                    LocalOnly::Unsupported
+                } else {
+                    LocalOnly::Unreachable
+                },
+                created_at_ms,
+            },
+        };
+        if let Err(error) = self.inner.transactions.set(LOGOUT_KEY, &pending.to_json()) {
+            gloo::console::warn!(format!("cannot keep the logout's state: {error}"));
+        }
         let navigated = match &request {
             Some(request) if request.method == LogoutMethod::Post => {
                 navigation::submit_form(&request.endpoint, &request.params)
@@ -412,6 +455,41 @@ impl AuthClient {
         if let Err(error) = navigated {
             gloo::console::warn!(format!("sign-out navigation failed: {error}"));
         }
+    }
+
+    /// At start-up, after a logout's navigation: how the logout went, from the pending logout record
+    /// (read once, then removed) and the page the browser landed on. On the post-logout page the
+    /// provider's `state` leaves the address bar first. `None` when no logout is pending.
+    pub fn take_logout_outcome(&self) -> Option<SignOutReason> {
+        let stored = self.inner.transactions.take(LOGOUT_KEY)?;
+        let config = &self.inner.config;
+        let path = navigation::current_path();
+        let pathname = path.split(['?', '#']).next().unwrap_or_default();
+        let at_post_logout_path = pathname == config.post_logout_redirect_path;
+        let (_, query) = navigation::location_params();
+        if at_post_logout_path && !query.is_empty() {
+            if let Err(error) = navigation::strip_url_to_path() {
+                gloo::console::warn!(format!("cannot clean the address bar: {error}"));
+            }
+        }
+        let landing = Landing {
+            at_post_logout_path,
+            query: &query,
+        };
+        logout_outcome(&stored, clock::now_ms(), landing)
+    }
+
+    /// Whether the provider answers at all: `Err` with the browser's words when it is offline or a
+    /// request to the provider's discovery document fails at the network level (see
+    /// [`http::reachable`]).
+    async fn provider_reachable(&self) -> Result<(), String> {
+        // A `no-cors` request cannot be refused by CORS: the browser's words are the whole story.
+        http::reachable(&discovery_url(&self.inner.config.issuer))
+            .await
+            .map_err(|error| match error {
+                http::HttpError::Network(why) => why,
+                error => error.to_string(),
+            })
     }
 
     /// The authorize request for this client's flow, with fresh secrets.

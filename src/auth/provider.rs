@@ -67,7 +67,16 @@ pub fn auth_provider(props: &AuthProviderProps) -> Html {
     let client = use_memo(props.config.clone(), |config| {
         AuthClient::new(config.clone())
     });
-    let store = use_reducer(|| AuthStore(AuthState::Loading));
+    // Back from a logout: signed out with how it went, before anything (memory storage's silent
+    // restore included) can start from `Loading`.
+    let store = use_reducer(|| {
+        AuthStore(match client.take_logout_outcome() {
+            Some(reason) => AuthState::SignedOut {
+                reason: Some(reason),
+            },
+            None => AuthState::Loading,
+        })
+    });
     let status = use_reducer(StatusStore::default);
     let renew = use_memo((), |_| RenewTrigger::default());
 

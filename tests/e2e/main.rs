@@ -19,6 +19,7 @@ mod auth;
 mod doctor;
 mod faults;
 mod hostile;
+mod logout;
 mod renewal;
 mod screenshots;
 mod skew;

@@ -9,6 +9,7 @@
 //! field-level error names a member the generator did not write as right.
 
 use crate::gen;
+use oidc_renew::auth::protocol::LogoutMethod;
 use oidc_renew::config::{Config, ConfigError, Flow, ProviderKind, StorageKind, MAX_CONFIG_LEN};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -202,6 +203,11 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
             1 => pick(&["keycloak", "Auth0", ""], Label::WrongType),
         ]
         .boxed(),
+        "logout_method" => prop_oneof![
+            8 => pick(&["get", "post"], Label::Valid),
+            1 => pick(&["GET", "put", "", "get "], Label::WrongType),
+        ]
+        .boxed(),
         _ => path(),
     };
     // `null` reads as absent only for the optional members of type Option.
@@ -209,7 +215,7 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
     prop_oneof![30 => value, 1 => wrong_type(nullable)].boxed()
 }
 
-const MEMBERS: [&str; 11] = [
+const MEMBERS: [&str; 12] = [
     "issuer",
     "client_id",
     "audience",
@@ -220,6 +226,7 @@ const MEMBERS: [&str; 11] = [
     "silent_redirect_path",
     "post_logout_redirect_path",
     "provider",
+    "logout_method",
     "api_url",
 ];
 
@@ -256,6 +263,15 @@ fn object() -> impl Strategy<Value = Generated> {
                 .zip(members)
                 .filter_map(|(name, member)| member.map(|(value, label)| (*name, value, label)))
                 .collect();
+            // One rule across members: Auth0's /v2/logout takes GET only, so "post" is invalid there.
+            let auth0 = written
+                .iter()
+                .any(|(name, value, _)| *name == "provider" && value == "auth0");
+            for (name, value, label) in &mut written {
+                if auth0 && *name == "logout_method" && value == "post" {
+                    *label = Label::Invalid;
+                }
+            }
             let mut entries: Vec<String> = written
                 .iter()
                 .map(|(name, value, _)| format!("{}:{space}{value}", json!(name)))
@@ -321,6 +337,10 @@ fn expected(members: &[(&'static str, Value, Label)]) -> Config {
         provider: match get("provider").as_deref() {
             Some("auth0") => ProviderKind::Auth0,
             _ => ProviderKind::Generic,
+        },
+        logout_method: match get("logout_method").as_deref() {
+            Some("post") => LogoutMethod::Post,
+            _ => LogoutMethod::Get,
         },
         api_url: get("api_url"),
     }
