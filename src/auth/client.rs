@@ -19,7 +19,7 @@ use super::protocol::logout::{
     logout_outcome, logout_request, Landing, LocalOnly, LogoutMethod, LogoutParams, PendingLogout,
 };
 use super::protocol::pkce::{code_challenge, code_verifier, random_token};
-use super::protocol::renewal::RenewalError;
+use super::protocol::renewal::{fail_fast_error, RenewalError};
 use super::protocol::session::{Session, SessionOwner, StoredSessionError};
 use super::protocol::state::{AuthFailure, SignOutReason};
 use super::protocol::token::{parse_token_response, token_request_body, TokenError};

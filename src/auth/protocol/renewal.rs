@@ -125,6 +125,23 @@ impl RenewalError {
     }
 }
 
+/// What a fail-fast renewal was (the hidden frame loaded a page that is not the silent page, and no
+/// answer followed), given `probe`: whether the provider answered a request made right after (see
+/// `http::reachable`). The frame's document is cross-origin either way, so the page itself cannot be
+/// read: when the provider does not answer (offline, connection refused), the page was the browser's
+/// own network error page, a network failure; when it answers, it was the provider's page.
+///
+/// The probe comes a second after the frame's error: a provider that came back in between is
+/// reported as `provider_page_shown` (transient as well).
+pub fn fail_fast_error(probe: Result<(), String>) -> RenewalError {
+    match probe {
+        Ok(()) => RenewalError::FailFast,
+        Err(why) => RenewalError::Network(format!(
+            "the hidden frame showed the browser's network error page ({why})"
+        )),
+    }
+}
+
 impl std::fmt::Display for RenewalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -269,6 +286,22 @@ mod tests {
             RenewalClass::Fatal,
             "invalid_id_token",
         );
+    }
+
+    #[test]
+    fn a_fail_fast_with_the_provider_unreachable_is_a_network_failure() {
+        let offline = fail_fast_error(Err("the browser is offline".into()));
+        assert_eq!(offline.code(), "network");
+        assert_eq!(offline.class(), RenewalClass::Transient);
+        assert_eq!(
+            offline.to_string(),
+            "the provider could not be reached: the hidden frame showed the browser's network \
+             error page (the browser is offline)"
+        );
+        let shown = fail_fast_error(Ok(()));
+        assert_eq!(shown, RenewalError::FailFast);
+        assert_eq!(shown.code(), "provider_page_shown");
+        assert_eq!(shown.class(), RenewalClass::Transient);
     }
 
     #[test]
