@@ -134,6 +134,33 @@ async fn post_logout_where_configured_keeps_the_id_token_out_of_the_url() {
     h.close().await;
 }
 
+/// Why GET is the default: a form POST to an endpoint that refuses it (the local provider as
+/// oidc-provider 9 answers by default) leaves the user on the provider's 404, with its session alive.
+/// This is the configuration the end-to-end tests ran against before; it hid the problem.
+#[tokio::test]
+async fn post_logout_where_the_provider_refuses_post_strands_the_user_as_reported() {
+    let h = start("refuse", &[("logout_method", json!("post"))]).await;
+    h.log_in().await;
+    h.browser.click("button#logout").await;
+    let endpoint = h.provider.url("/session/end");
+    h.browser
+        .wait_for_url("the provider's end-session endpoint", |url| url == endpoint)
+        .await;
+    h.browser
+        .wait_until(
+            "the provider's 404 page",
+            "return document.body?.innerText.trim() === 'Not Found'",
+        )
+        .await;
+    // Back at the app by hand, without the provider's state: the app does not claim success.
+    h.open("/").await;
+    status_saying(&h, "did not confirm").await;
+    // And rightly: the provider session is alive, "Log in" signs straight back in.
+    h.browser.click("button#login").await;
+    h.browser.wait_for("#auth-status.signed-in").await;
+    h.close().await;
+}
+
 #[tokio::test]
 async fn memory_storage_does_not_restore_after_logout() {
     let h = start("refuse", &[("storage", json!("memory"))]).await;
