@@ -193,8 +193,8 @@ impl Config {
         if self.provider == ProviderKind::Auth0 && self.logout_method == LogoutMethod::Post {
             return fail(
                 "logout_method",
-                "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0's \
-                 /v2/logout takes GET only",
+                "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0 documents \
+                 its logout endpoints, /oidc/logout and /v2/logout, as GET",
             );
         }
         if let Some(api_url) = &self.api_url {
@@ -277,7 +277,7 @@ mod tests {
         let mut auth0: serde_json::Value =
             serde_json::from_str(&with("provider", "auth0".into())).unwrap();
         auth0["logout_method"] = "post".into();
-        check_error(&auth0.to_string(), Some("logout_method"), "GET only");
+        check_error(&auth0.to_string(), Some("logout_method"), "as GET");
     }
 
     #[test]

@@ -785,7 +785,7 @@ pub fn cross_site_check(app_origin: &str, issuer: &str) -> CheckResult {
 // ---------------------------------------------------------------------------------------------
 
 /// The sign-out check: whether "Log out" can end the provider session (an `end_session_endpoint`, or
-/// Auth0's `/v2/logout`), and how the app will go there. `post_logout_uri` is
+/// for Auth0 without one, `/v2/logout`), and how the app will go there. `post_logout_uri` is
 /// `<origin><post_logout_redirect_path>`. That the provider accepts it there cannot be checked
 /// without signing out, so the fix says where to register it.
 pub fn logout_check(
@@ -800,27 +800,29 @@ pub fn logout_check(
         )
     };
     match (config.provider, &metadata.end_session_endpoint) {
-        (ProviderKind::Auth0, endpoint) => {
-            let oidc = endpoint
-                .as_deref()
-                .map(|endpoint| {
-                    format!(
-                        " The provider also states {endpoint}: with \"provider\": \"generic\" \
-                         the app would use it (RP-initiated logout, with id_token_hint and a \
-                         checked state)."
-                    )
-                })
-                .unwrap_or_default();
-            CheckResult::new(
-                Level::Green,
-                format!(
-                    "\"Log out\" goes to Auth0's {}/v2/logout by a redirect (GET) with client_id \
-                     and returnTo {post_logout_uri}.{oidc}",
-                    config.issuer.trim_end_matches('/')
-                ),
-                register("in Allowed Logout URLs (Applications → your application → Settings)"),
-            )
-        }
+        (ProviderKind::Auth0, None) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to Auth0's {}/v2/logout by a redirect (GET) with client_id and \
+                 returnTo {post_logout_uri}: the tenant's discovery states no end_session_endpoint \
+                 (/oidc/logout), so there is no id_token_hint and no state to check.",
+                config.issuer.trim_end_matches('/')
+            ),
+            format!(
+                "{} For the standard logout, turn on RP-Initiated Logout End Session Endpoint \
+                 Discovery (Settings → Advanced → Login and Logout).",
+                register("in Allowed Logout URLs (Applications → your application → Settings)")
+            ),
+        ),
+        (ProviderKind::Auth0, Some(endpoint)) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to {endpoint} (Auth0's RP-initiated logout) by a redirect (GET) \
+                 with id_token_hint, client_id, state and post_logout_redirect_uri \
+                 {post_logout_uri}."
+            ),
+            register("in Allowed Logout URLs (Applications → your application → Settings)"),
+        ),
         (ProviderKind::Generic, None) => CheckResult::new(
             Level::Amber,
             "The provider states no end_session_endpoint: \"Log out\" ends this app's session \
@@ -1481,8 +1483,15 @@ mod tests {
         check(
             logout_check(&auth0, &with_endpoint, home),
             Level::Green,
-            "also states https://login.example.com/end",
+            "goes to https://login.example.com/end (Auth0's RP-initiated logout) by a redirect (GET) \
+             with id_token_hint",
             "Allowed Logout URLs",
+        );
+        check(
+            logout_check(&auth0, &without, home),
+            Level::Green,
+            "no id_token_hint and no state",
+            "End Session Endpoint Discovery",
         );
     }
 

@@ -1,5 +1,6 @@
 //! Ending the session at the provider too: OpenID Connect RP-Initiated Logout 1.0 at the discovered
-//! `end_session_endpoint`, or Auth0's `/v2/logout`; and what the app says when the browser comes back.
+//! `end_session_endpoint` (Auth0's is `/oidc/logout`), or else Auth0's `/v2/logout`; and what the app says
+//! when the browser comes back.
 //!
 //! # What goes in the request, and why
 //!
@@ -29,8 +30,10 @@
 //! - not `logout_hint`: its value is provider-specific (Auth0 wants the `sid`, Entra ID its own
 //!   `login_hint` claim), and `id_token_hint` already names the session.
 //!
-//! Auth0's `/v2/logout` (`"provider": "auth0"`) is Auth0's own GET: `client_id` and `returnTo`, no token
-//! and no `state`, so its return cannot be checked and is taken as is.
+//! With `"provider": "auth0"` the app uses Auth0's RP-initiated logout, `/oidc/logout`, whenever the
+//! tenant's discovery states it (by default for tenants created since November 2023), as above; for
+//! tenants whose discovery does not, Auth0's own `/v2/logout`: a GET with `client_id` and `returnTo`, no
+//! token and no `state`, so its return cannot be checked and is taken as is.
 //!
 //! When no request can be made (no `end_session_endpoint`, discovery failed, the provider unreachable),
 //! the sign-out is local only; the app returns to its post-logout page and says so, with how to end the
@@ -121,17 +124,18 @@ pub struct LogoutParams<'a> {
 /// without `end_session_endpoint`, or metadata not loaded): then sign-out is local only and the caller
 /// goes to `post_logout_redirect_uri` itself.
 ///
-/// - generic: `end_session_endpoint` with `id_token_hint` (when known), `post_logout_redirect_uri`,
+/// - the discovered `end_session_endpoint` with `id_token_hint` (when known), `post_logout_redirect_uri`,
 ///   `client_id` and `state`, by `method` (see the module documentation for why each);
-/// - Auth0: a GET of `<issuer>/v2/logout` with `client_id` and `returnTo` (no token, no state).
+/// - Auth0 without one: a GET of `<issuer>/v2/logout` with `client_id` and `returnTo` (no token, no
+///   state).
 pub fn logout_request(
     provider: ProviderKind,
     metadata: Option<&ProviderMetadata>,
     params: &LogoutParams<'_>,
 ) -> Option<LogoutRequest> {
-    match provider {
-        ProviderKind::Generic => {
-            let endpoint = metadata?.end_session_endpoint.clone()?;
+    let end_session = metadata.and_then(|metadata| metadata.end_session_endpoint.clone());
+    match (provider, end_session) {
+        (_, Some(endpoint)) => {
             let mut list = Vec::new();
             if let Some(hint) = params.id_token_hint {
                 list.push(("id_token_hint", hint.to_owned()));
@@ -148,7 +152,8 @@ pub fn logout_request(
                 method: params.method,
             })
         }
-        ProviderKind::Auth0 => Some(LogoutRequest {
+        (ProviderKind::Generic, None) => None,
+        (ProviderKind::Auth0, None) => Some(LogoutRequest {
             endpoint: format!("{}/v2/logout", params.issuer.trim_end_matches('/')),
             params: vec![
                 ("client_id", params.client_id.to_owned()),
@@ -403,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn auth0() {
+    fn auth0_prefers_its_rp_initiated_logout_and_falls_back_to_v2_logout() {
         let expected = Some((
             "https://example.eu.auth0.com/v2/logout?client_id=oidc-renew-demo\
              &returnTo=http%3A%2F%2Flocalhost%3A8080%2F",
@@ -414,16 +419,16 @@ mod tests {
             "https://example.eu.auth0.com",
             "https://example.eu.auth0.com//",
         ] {
+            // Discovery without end_session_endpoint (or not loaded): /v2/logout, GET only.
             check(
                 ProviderKind::Auth0,
                 None,
                 params(issuer, Some("a.b.c"), LogoutMethod::Get),
                 expected,
             );
-            // Auth0's dialect does not depend on discovery, and /v2/logout is GET only.
             check(
                 ProviderKind::Auth0,
-                Some(&metadata(Some("https://x/end"))),
+                Some(&metadata(None)),
                 params(issuer, None, LogoutMethod::Post),
                 expected,
             );
@@ -435,6 +440,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.state(), None, "/v2/logout returns no state");
+        // Discovery states /oidc/logout: the standard request, with the hint and a state.
+        let oidc = metadata(Some("https://example.eu.auth0.com/oidc/logout"));
+        check(
+            ProviderKind::Auth0,
+            Some(&oidc),
+            params(
+                "https://example.eu.auth0.com/",
+                Some("a.b.c"),
+                LogoutMethod::Get,
+            ),
+            Some((
+                "https://example.eu.auth0.com/oidc/logout?id_token_hint=a.b.c\
+                 &post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A8080%2F\
+                 &client_id=oidc-renew-demo&state=S1",
+                LogoutMethod::Get,
+            )),
+        );
     }
 
     #[test]

@@ -263,7 +263,7 @@ fn object() -> impl Strategy<Value = Generated> {
                 .zip(members)
                 .filter_map(|(name, member)| member.map(|(value, label)| (*name, value, label)))
                 .collect();
-            // One rule across members: Auth0's /v2/logout takes GET only, so "post" is invalid there.
+            // One rule across members: Auth0 documents its logout endpoints as GET, so "post" is invalid there.
             let auth0 = written
                 .iter()
                 .any(|(name, value, _)| *name == "provider" && value == "auth0");
