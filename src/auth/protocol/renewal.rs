@@ -48,7 +48,8 @@ pub enum RenewalError {
     /// No answer from the hidden frame within the timeout.
     Timeout,
     /// The hidden frame showed a page that is not our silent page (a login or error page at the
-    /// provider, or a page that refused framing), and no answer followed.
+    /// provider, or a page that refused framing), and no answer followed, while the provider answers
+    /// requests (else it is [`RenewalError::Network`]: see [`fail_fast_error`]).
     FailFast,
     /// Our silent page received parameters it could not parse (its error code).
     Unparsable(String),
