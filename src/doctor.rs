@@ -16,6 +16,7 @@ use std::fmt;
 use yew_oidc::core::discovery::{DiscoveryError, ProviderMetadata};
 use yew_oidc::core::id_token::CLOCK_TOLERANCE_SECS;
 use yew_oidc::core::jwks::{select_key, Alg, Jwks, KeyLookup};
+use yew_oidc::core::logout::LogoutMethod;
 use yew_oidc::diagnostics::{ProbeError, TokenProbe};
 use yew_oidc::{AuthConfig as Config, ConfigError, Flow, ProviderKind};
 
@@ -102,19 +103,22 @@ pub enum Check {
     SilentCallback,
     /// The provider is on the app's site (its cookies are first-party in the hidden frame).
     CrossSite,
+    /// Sign-out can end the provider session: the endpoint, and the method the app will use.
+    Logout,
     /// The local clock agrees with the provider's.
     ClockSkew,
 }
 
 impl Check {
     /// Every check, in running order.
-    pub const ALL: [Check; 7] = [
+    pub const ALL: [Check; 8] = [
         Check::Config,
         Check::Discovery,
         Check::Jwks,
         Check::Cors,
         Check::SilentCallback,
         Check::CrossSite,
+        Check::Logout,
         Check::ClockSkew,
     ];
 
@@ -127,6 +131,7 @@ impl Check {
             Check::Cors => "cors",
             Check::SilentCallback => "silent-callback",
             Check::CrossSite => "cross-site",
+            Check::Logout => "logout",
             Check::ClockSkew => "clock-skew",
         }
     }
@@ -140,6 +145,7 @@ impl Check {
             Check::Cors => "token endpoint (CORS)",
             Check::SilentCallback => "silent callback URL",
             Check::CrossSite => "same-site provider",
+            Check::Logout => "sign-out",
             Check::ClockSkew => "clock skew",
         }
     }
@@ -255,17 +261,6 @@ pub fn discovery_check(
         .map(String::as_str)
         .filter(|alg| Alg::from_name(alg).is_some())
         .collect();
-    if metadata.end_session_endpoint.is_none() && provider == ProviderKind::Generic {
-        return CheckResult::new(
-            Level::Amber,
-            format!(
-                "Discovery is fine, but the provider states no end_session_endpoint: sign-out \
-                 ends the app's session only, not the provider's ({url})."
-            ),
-            "Enable RP-initiated logout at the provider, or set \"provider\": \"auth0\" in \
-             config.json if it is Auth0.",
-        );
-    }
     let endpoints = if metadata.token_endpoint.is_some() {
         "authorization, token and JWKS"
     } else {
@@ -565,8 +560,13 @@ pub enum SilentProbe {
     },
     /// Back at the silent page, with parameters it could not parse (its error code).
     Unparsable(String),
-    /// The frame showed a provider page (an error or login page) or a refusal to be framed.
-    ProviderPage,
+    /// The frame loaded a page that is not the silent page (a provider's error or login page, or the
+    /// browser's page for a refused frame) and no answer followed. The page is another origin's: what
+    /// it says cannot be read.
+    ProviderPage {
+        /// The probe's authorize request, to open top-level and see the page.
+        authorize_url: String,
+    },
     /// No answer within the timeout.
     Timeout {
         /// The timeout, in seconds.
@@ -617,7 +617,7 @@ pub fn silent_check(
             "Check that the provider answers prompt=none with response_mode=fragment, as \
              requested.",
         ),
-        SilentProbe::ProviderPage if client_unknown => CheckResult::new(
+        SilentProbe::ProviderPage { .. } if client_unknown => CheckResult::new(
             Level::Red,
             format!(
                 "The provider showed an error page in the hidden frame: client \"{}\" is unknown \
@@ -629,22 +629,35 @@ pub fn silent_check(
                  {silent_url} is one of its redirect URIs."
             ),
         ),
-        SilentProbe::ProviderPage => CheckResult::new(
+        // The doctor cannot see the frame's page nor its status: it names every cause that shows a
+        // page there, and how to tell them apart, rather than guess one.
+        SilentProbe::ProviderPage { authorize_url } => CheckResult::new(
             Level::Red,
             format!(
-                "The provider showed its own page in the hidden frame instead of redirecting to \
-                 {silent_url}: that URL is not registered (or the provider refuses framing)."
+                "The provider showed a page in the hidden frame instead of redirecting to \
+                 {silent_url}. That page is another origin's, so the doctor cannot read it; it \
+                 comes from one of: {silent_url} is not registered as a redirect URI; the provider \
+                 refuses to be framed; the provider failed, or does not support prompt=none."
             ),
-            match config.provider {
-                ProviderKind::Auth0 => format!(
-                    "Add {silent_url} to Allowed Callback URLs in Applications → your application \
-                     → Settings in the Auth0 dashboard."
-                ),
-                ProviderKind::Generic => format!(
-                    "Register {silent_url} as a redirect URI of client \"{}\" at the provider.",
-                    config.client_id
-                ),
-            },
+            format!(
+                "{register} To tell the causes apart, find this prompt=none request in the \
+                 provider's log, or open it in a new tab (top-level, where framing does not \
+                 matter): an error about the redirect URI means it is not registered; arriving at \
+                 {silent_url} means it is, and the provider refuses framing (X-Frame-Options or CSP \
+                 frame-ancestors); a server error means the provider failed or does not support \
+                 prompt=none. The request: {authorize_url}",
+                register = match config.provider {
+                    ProviderKind::Auth0 => format!(
+                        "Add {silent_url} to Allowed Callback URLs in Applications → your \
+                         application → Settings in the Auth0 dashboard if it is not there."
+                    ),
+                    ProviderKind::Generic => format!(
+                        "Register {silent_url} as a redirect URI of client \"{}\" at the provider \
+                         if it is not one yet.",
+                        config.client_id
+                    ),
+                }
+            ),
         ),
         SilentProbe::Timeout { secs } => CheckResult::new(
             Level::Amber,
@@ -729,6 +742,93 @@ pub fn cross_site_check(app_origin: &str, issuer: &str) -> CheckResult {
              tokens where the provider supports them."
         ),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-out
+// ---------------------------------------------------------------------------------------------
+
+/// The sign-out check: whether "Log out" can end the provider session (an `end_session_endpoint`, or
+/// for Auth0 without one, `/v2/logout`), and how the app will go there. `post_logout_uri` is
+/// `<origin><post_logout_redirect_path>`. That the provider accepts it there cannot be checked
+/// without signing out, so the fix says where to register it.
+pub fn logout_check(
+    config: &Config,
+    metadata: &ProviderMetadata,
+    post_logout_uri: &str,
+) -> CheckResult {
+    let register = |place: &str| {
+        format!(
+            "Make sure {post_logout_uri} is {place} (the doctor cannot check it without signing \
+             you out)."
+        )
+    };
+    match (config.provider, &metadata.end_session_endpoint) {
+        (ProviderKind::Auth0, None) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to Auth0's {}/v2/logout by a redirect (GET) with client_id and \
+                 returnTo {post_logout_uri}: the tenant's discovery states no end_session_endpoint \
+                 (/oidc/logout), so there is no id_token_hint and no state to check.",
+                config.issuer.trim_end_matches('/')
+            ),
+            format!(
+                "{} For the standard logout, turn on RP-Initiated Logout End Session Endpoint \
+                 Discovery (Settings → Advanced → Login and Logout).",
+                register("in Allowed Logout URLs (Applications → your application → Settings)")
+            ),
+        ),
+        (ProviderKind::Auth0, Some(endpoint)) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to {endpoint} (Auth0's RP-initiated logout) by a redirect (GET) \
+                 with id_token_hint, client_id, state and post_logout_redirect_uri \
+                 {post_logout_uri}."
+            ),
+            register("in Allowed Logout URLs (Applications → your application → Settings)"),
+        ),
+        (ProviderKind::Generic, None) => CheckResult::new(
+            Level::Amber,
+            "The provider states no end_session_endpoint: \"Log out\" ends this app's session \
+             only, and the provider's stays open, so the next \"Log in\" may not ask for a \
+             password (the app says so after signing out).",
+            "Enable RP-initiated logout at the provider if it has it (Auth0: RP-Initiated Logout \
+             End Session Endpoint Discovery in Tenant Settings → Advanced, or \"provider\": \
+             \"auth0\"); otherwise users end the provider session on the provider's own site.",
+        ),
+        (ProviderKind::Generic, Some(endpoint)) => match config.logout_method {
+            LogoutMethod::Get => CheckResult::new(
+                Level::Green,
+                format!(
+                    "\"Log out\" goes to {endpoint} by a redirect (GET) with id_token_hint, \
+                     client_id, state and post_logout_redirect_uri {post_logout_uri}: every \
+                     provider that implements RP-initiated logout takes it."
+                ),
+                register(&format!(
+                    "a post-logout redirect URI of client \"{}\"",
+                    config.client_id
+                )),
+            ),
+            LogoutMethod::Post => CheckResult::new(
+                Level::Green,
+                format!(
+                    "\"Log out\" posts a form to {endpoint} (\"logout_method\": \"post\") with \
+                     id_token_hint, client_id, state and post_logout_redirect_uri \
+                     {post_logout_uri}: the id_token stays out of URLs, but not every provider \
+                     takes POST there."
+                ),
+                format!(
+                    "{} If sign-out leaves you on a provider error page (404, 405, 403 CSRF), the \
+                     provider does not take POST there: remove `logout_method` from config.json \
+                     (GET is the default).",
+                    register(&format!(
+                        "a post-logout redirect URI of client \"{}\"",
+                        config.client_id
+                    ))
+                ),
+            ),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -996,15 +1096,11 @@ mod tests {
             "id_tokens signed with RS256",
             "Nothing",
         );
-        check(
-            discovery_check(url, &Ok(metadata(&["RS256"], false)), generic),
-            Level::Amber,
-            "no end_session_endpoint",
-            "RP-initiated logout",
-        );
-        // Auth0 signs out through /v2/logout: no end_session_endpoint is fine.
-        let auth0 = discovery_check(url, &Ok(metadata(&["RS256"], false)), ProviderKind::Auth0);
-        assert_eq!(auth0.level, Level::Green);
+        // Sign-out is the logout check's: discovery without end_session_endpoint is fine.
+        for provider in [generic, ProviderKind::Auth0] {
+            let result = discovery_check(url, &Ok(metadata(&["RS256"], false)), provider);
+            assert_eq!(result.level, Level::Green, "{provider:?}");
+        }
         let mismatch = ProbeError::Discovery(DiscoveryError::IssuerMismatch {
             configured: "https://login.example.com".into(),
             discovered: "https://login.example.com/".into(),
@@ -1255,20 +1351,42 @@ mod tests {
             "invalid_target (unknown audience)",
             "`audience`",
         );
+        let page = SilentProbe::ProviderPage {
+            authorize_url: "https://login.example.com/auth?prompt=none".into(),
+        };
+        let shown = silent_check(url, &generic, false, &page);
         check(
-            silent_check(url, &generic, false, &SilentProbe::ProviderPage),
+            shown.clone(),
             Level::Red,
             "not registered",
             "Register http://localhost:8080/silent/ as a redirect URI of client \"spa\"",
         );
+        // It cannot see the page: every cause, and how to tell them apart, not one guess.
+        for cause in [
+            "cannot read it",
+            "not registered as a redirect URI",
+            "refuses to be framed",
+            "failed, or does not support prompt=none",
+        ] {
+            assert!(shown.cause.contains(cause), "{cause}: {shown:?}");
+        }
+        for how in [
+            "provider's log",
+            "new tab (top-level",
+            "arriving at http://localhost:8080/silent/ means it is, and the provider refuses framing",
+            "does not support prompt=none",
+            "The request: https://login.example.com/auth?prompt=none",
+        ] {
+            assert!(shown.fix.contains(how), "{how}: {shown:?}");
+        }
         check(
-            silent_check(url, &auth0, false, &SilentProbe::ProviderPage),
+            silent_check(url, &auth0, false, &page),
             Level::Red,
             "not registered",
             "Add http://localhost:8080/silent/ to Allowed Callback URLs",
         );
         check(
-            silent_check(url, &generic, true, &SilentProbe::ProviderPage),
+            silent_check(url, &generic, true, &page),
             Level::Red,
             "client \"spa\" is unknown",
             "Set `client_id`",
@@ -1289,6 +1407,59 @@ mod tests {
             Level::Amber,
             "(no_response)",
             "fragment",
+        );
+    }
+
+    #[test]
+    fn logout_verdicts() {
+        let home = "http://localhost:8080/";
+        let with_endpoint = metadata(&["RS256"], true);
+        let without = metadata(&["RS256"], false);
+        check(
+            logout_check(&config(""), &with_endpoint, home),
+            Level::Green,
+            "goes to https://login.example.com/end by a redirect (GET) with id_token_hint, \
+             client_id, state and post_logout_redirect_uri http://localhost:8080/",
+            "http://localhost:8080/ is a post-logout redirect URI of client \"spa\"",
+        );
+        check(
+            logout_check(
+                &config(r#", "logout_method": "post""#),
+                &with_endpoint,
+                home,
+            ),
+            Level::Green,
+            "posts a form to https://login.example.com/end",
+            "remove `logout_method`",
+        );
+        let local_only = logout_check(&config(""), &without, home);
+        check(
+            local_only.clone(),
+            Level::Amber,
+            "no end_session_endpoint",
+            "Enable RP-initiated logout",
+        );
+        assert!(local_only.cause.contains("stays open"), "{local_only:?}");
+        // Auth0: /v2/logout, with or without its OIDC endpoint stated.
+        let auth0 = config(r#", "provider": "auth0""#);
+        check(
+            logout_check(&auth0, &without, home),
+            Level::Green,
+            "Auth0's https://login.example.com/v2/logout by a redirect (GET)",
+            "Allowed Logout URLs",
+        );
+        check(
+            logout_check(&auth0, &with_endpoint, home),
+            Level::Green,
+            "goes to https://login.example.com/end (Auth0's RP-initiated logout) by a redirect (GET) \
+             with id_token_hint",
+            "Allowed Logout URLs",
+        );
+        check(
+            logout_check(&auth0, &without, home),
+            Level::Green,
+            "no id_token_hint and no state",
+            "End Session Endpoint Discovery",
         );
     }
 
@@ -1314,6 +1485,7 @@ mod tests {
                 "cors",
                 "silent-callback",
                 "cross-site",
+                "logout",
                 "clock-skew"
             ]
         );

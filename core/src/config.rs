@@ -4,6 +4,7 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form
 //! it expects.
 
+pub use crate::logout::LogoutMethod;
 use crate::urls::{check_endpoint, UrlProblem};
 use serde::de::DeserializeOwned;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -119,6 +120,10 @@ pub struct AuthConfig {
     /// `offline_access` in `scope`).
     #[serde(default = "default_renewal")]
     pub renewal: RenewalMode,
+    /// How the browser goes to the provider's logout endpoint: a GET redirect (the default) or a form
+    /// POST (see [`crate::logout`] for what each puts where).
+    #[serde(default)]
+    pub logout_method: LogoutMethod,
 }
 
 fn default_scope() -> String {
@@ -194,6 +199,7 @@ impl AuthConfig {
             post_logout_redirect_path: default_post_logout_redirect_path(),
             provider: default_provider(),
             renewal: default_renewal(),
+            logout_method: LogoutMethod::Get,
         }
     }
 
@@ -248,6 +254,12 @@ impl AuthConfig {
     /// Sets [`renewal`](Self::renewal).
     pub fn renewal(mut self, renewal: RenewalMode) -> AuthConfig {
         self.renewal = renewal;
+        self
+    }
+
+    /// Sets [`logout_method`](Self::logout_method).
+    pub fn logout_method(mut self, method: LogoutMethod) -> AuthConfig {
+        self.logout_method = method;
         self
     }
 
@@ -333,6 +345,13 @@ impl AuthConfig {
                     "must be an absolute path on this site, e.g. \"/callback\"",
                 );
             }
+        }
+        if self.provider == ProviderKind::Auth0 && self.logout_method == LogoutMethod::Post {
+            return fail(
+                "logout_method",
+                "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0 documents \
+                 its logout endpoints, /oidc/logout and /v2/logout, as GET",
+            );
         }
         Ok(())
     }
@@ -513,6 +532,27 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(error.field, Some("redirect_path"));
+    }
+
+    #[test]
+    fn logout_method_is_get_or_post() {
+        assert_eq!(
+            AuthConfig::from_json(SHIPPED).unwrap().logout_method,
+            LogoutMethod::Get
+        );
+        let config = AuthConfig::from_json(&with("logout_method", "post".into())).unwrap();
+        assert_eq!(config.logout_method, LogoutMethod::Post);
+        check_error(
+            &with("logout_method", "put".into()),
+            None,
+            "`logout_method` must be \"get\"",
+        );
+        let mut auth0: Value = serde_json::from_str(&with("provider", "auth0".into())).unwrap();
+        auth0["logout_method"] = "post".into();
+        check_error(&auth0.to_string(), Some("logout_method"), "as GET");
+        // Serialized as it reads.
+        let text = serde_json::to_string(&config).unwrap();
+        assert!(text.contains(r#""logout_method":"post""#), "{text}");
     }
 
     #[test]

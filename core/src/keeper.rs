@@ -57,6 +57,9 @@ pub enum Input {
         stored: Result<Option<Session>, StoredSessionError>,
         /// The sign-in marker is present.
         signed_in_before: bool,
+        /// The page is where a logout's navigation ended: how it went (the user signed out; the
+        /// provider's session may be open still). No silent restore follows a logout.
+        after_logout: Option<SignOutReason>,
     },
     /// Start-up on the sign-in callback URL: the provider sent the user back.
     CallbackDetected,
@@ -359,7 +362,8 @@ impl Step<'_> {
             Input::Loaded {
                 stored,
                 signed_in_before,
-            } => self.loaded(stored, signed_in_before),
+                after_logout,
+            } => self.loaded(stored, signed_in_before, after_logout),
             Input::CallbackDetected => {
                 self.keeper.completing_sign_in = true;
                 self.auth(AuthEvent::LoginStarted);
@@ -439,7 +443,20 @@ impl Step<'_> {
         }
     }
 
-    fn loaded(&mut self, stored: Result<Option<Session>, StoredSessionError>, before: bool) {
+    fn loaded(
+        &mut self,
+        stored: Result<Option<Session>, StoredSessionError>,
+        before: bool,
+        after_logout: Option<SignOutReason>,
+    ) {
+        if let (Ok(None), Some(reason)) = (&stored, after_logout) {
+            self.auth(AuthEvent::SignedOut(reason));
+            self.note(StatusNote::SignedOut {
+                at_ms: self.now,
+                detail: reason.message().to_owned(),
+            });
+            return;
+        }
         match stored {
             Ok(Some(session)) => {
                 self.record_span(&session);
@@ -964,6 +981,7 @@ mod tests {
             sim.feed(Input::Loaded {
                 stored: Ok(Some(session("at-0", T0))),
                 signed_in_before: true,
+                after_logout: None,
             });
             sim
         }
@@ -1339,6 +1357,7 @@ mod tests {
         out.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         assert_eq!(out.feed(Input::RenewNow), &[]);
     }
@@ -1397,6 +1416,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         // Signed in in another tab: signed in here too, stored in this tab's area.
         let theirs = session("at-tab", T0);
@@ -1467,6 +1487,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         assert_eq!(sim.state(), &AuthState::SignedOut { reason: None });
         assert!(!sim.all.contains(&Command::AcquireLock));
@@ -1476,6 +1497,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: true,
+            after_logout: None,
         });
         assert_eq!(sim.state(), &AuthState::Loading);
         let id = sim.grant_lock();
@@ -1492,6 +1514,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: true,
+            after_logout: None,
         });
         let id = sim.grant_lock();
         sim.finish(id, Err(login_required()));
@@ -1506,6 +1529,7 @@ mod tests {
         sim.at(T0 + 2 * LIFE).feed(Input::Loaded {
             stored: Ok(Some(session("at-0", T0))),
             signed_in_before: true,
+            after_logout: None,
         });
         assert!(matches!(sim.state(), AuthState::Expired(_)));
         assert!(sim.has(&Command::AcquireLock));
@@ -1514,6 +1538,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Err(StoredSessionError::Corrupted),
             signed_in_before: true,
+            after_logout: None,
         });
         assert_eq!(
             sim.state(),
@@ -1525,6 +1550,29 @@ mod tests {
         let entry = sim.keeper.status().log.back().unwrap();
         assert!(entry.detail.contains("not readable"), "{entry:?}");
         assert!(sim.has(&Command::Notify(entry.clone())));
+    }
+
+    #[test]
+    fn back_from_a_logout_no_silent_restore_runs_and_the_page_says_how_it_went() {
+        for reason in [
+            SignOutReason::UserLoggedOut,
+            SignOutReason::ProviderLogoutUnconfirmed,
+        ] {
+            let mut sim = Sim::new(true);
+            sim.feed(Input::Loaded {
+                stored: Ok(None),
+                signed_in_before: true,
+                after_logout: Some(reason),
+            });
+            assert_eq!(
+                sim.state(),
+                &AuthState::SignedOut {
+                    reason: Some(reason)
+                }
+            );
+            assert!(!sim.all.contains(&Command::AcquireLock), "{reason:?}");
+            assert_eq!(sim.log_kinds(), [crate::status::LogKind::SignedOut]);
+        }
     }
 
     #[test]
@@ -1631,6 +1679,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(Some(with_rt("at-0", "rt-0", T0))),
             signed_in_before: true,
+            after_logout: None,
         });
         sim
     }
@@ -1673,6 +1722,7 @@ mod tests {
             sim.feed(Input::Loaded {
                 stored: Ok(Some(held)),
                 signed_in_before: true,
+                after_logout: None,
             });
             sim.wake(due_at(&sim), Wake::Timer);
             sim.feed(Input::LockAcquired {
@@ -1784,6 +1834,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: true,
+            after_logout: None,
         });
         sim.feed(Input::LockAcquired {
             stored: None,

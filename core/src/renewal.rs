@@ -67,7 +67,8 @@ pub enum RenewalError {
     /// No answer from the hidden frame within the timeout.
     Timeout,
     /// The hidden frame showed a page that is not our silent page (a login or error page at the
-    /// provider, or a page that refused framing), and no answer followed.
+    /// provider, or a page that refused framing), and no answer followed, while the provider answers
+    /// requests (else it is [`RenewalError::Network`]: see [`fail_fast_error`]).
     FailFast,
     /// Our silent page received parameters it could not parse (its error code).
     Unparsable(String),
@@ -156,6 +157,23 @@ impl RenewalError {
             RenewalError::NoRefreshToken => "no_refresh_token".into(),
             RenewalError::RefreshTokenElsewhere => "refresh_token_elsewhere".into(),
         }
+    }
+}
+
+/// What a fail-fast renewal was (the hidden frame loaded a page that is not the silent page, and no
+/// answer followed), given `probe`: whether the provider answered a request made right after (see
+/// `http::reachable`). The frame's document is cross-origin either way, so the page itself cannot be
+/// read: when the provider does not answer (offline, connection refused), the page was the browser's
+/// own network error page, a network failure; when it answers, it was the provider's page.
+///
+/// The probe comes a second after the frame's error: a provider that came back in between is
+/// reported as `provider_page_shown` (transient as well).
+pub fn fail_fast_error(probe: Result<(), String>) -> RenewalError {
+    match probe {
+        Ok(()) => RenewalError::FailFast,
+        Err(why) => RenewalError::Network(format!(
+            "the hidden frame showed the browser's network error page ({why})"
+        )),
     }
 }
 
@@ -330,6 +348,22 @@ mod tests {
             RenewalClass::Fatal,
             "invalid_id_token",
         );
+    }
+
+    #[test]
+    fn a_fail_fast_with_the_provider_unreachable_is_a_network_failure() {
+        let offline = fail_fast_error(Err("the browser is offline".into()));
+        assert_eq!(offline.code(), "network");
+        assert_eq!(offline.class(), RenewalClass::Transient);
+        assert_eq!(
+            offline.to_string(),
+            "the provider could not be reached: the hidden frame showed the browser's network \
+             error page (the browser is offline)"
+        );
+        let shown = fail_fast_error(Ok(()));
+        assert_eq!(shown, RenewalError::FailFast);
+        assert_eq!(shown.code(), "provider_page_shown");
+        assert_eq!(shown.class(), RenewalClass::Transient);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 use crate::app::fetch_config;
 use crate::doctor::{
     clock_skew_check, config_check, cors_check, cors_not_used, cross_site_check, discovery_check,
-    jwks_check, origin_of, silent_check, skew_estimate_ms, Check, CheckResult, Level, SilentProbe,
+    jwks_check, logout_check, origin_of, silent_check, skew_estimate_ms, Check, CheckResult, Level,
+    SilentProbe,
 };
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
@@ -221,6 +222,13 @@ impl Runner {
         if !self.report(Check::CrossSite, cross_site_check(&origin, &config.issuer)) {
             return;
         }
+        let post_logout = format!("{origin}{}", config.post_logout_redirect_path);
+        if !self.report(
+            Check::Logout,
+            logout_check(&config, &metadata, &post_logout),
+        ) {
+            return;
+        }
         let skew = self
             .session
             .map(|(received_at_ms, iat, _)| skew_estimate_ms(received_at_ms, iat));
@@ -252,6 +260,7 @@ impl Runner {
         if !self.live() {
             return None;
         }
+        let authorize_url = request.url.clone();
         self.probe.set(Some(request));
         // A dropped sender: the page went away, or a new run replaced this one.
         let outcome = receiver.await.ok()?;
@@ -265,7 +274,7 @@ impl Runner {
                 } => SilentProbe::Refused { error, description },
             },
             SilentOutcome::Unparsable(code) => SilentProbe::Unparsable(code),
-            SilentOutcome::FailFast => SilentProbe::ProviderPage,
+            SilentOutcome::FailFast => SilentProbe::ProviderPage { authorize_url },
             SilentOutcome::Timeout => SilentProbe::Timeout {
                 secs: PROBE_TIMEOUT_MS / 1000,
             },

@@ -35,6 +35,15 @@ pub fn format_duration(ms: u64) -> String {
     }
 }
 
+/// The time left in the "sign in again" banner: whole minutes (`4 min`: never more than is left),
+/// and seconds under a minute (`7 s`), where rounding to minutes would say "1 min" for 7 s.
+pub fn format_time_left(ms: u64) -> String {
+    match ms / 1000 {
+        seconds @ 0..=59 => format!("{seconds} s"),
+        seconds => format!("{} min", seconds / 60),
+    }
+}
+
 /// `HH:MM:SS` in local time, by hand: a tab's first `toLocaleTimeString` loads Intl data (tens of ms).
 fn clock_time(at_ms: u64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
@@ -136,7 +145,8 @@ fn log_line(entry: &LogEntry) -> Html {
 #[function_component(SessionBanner)]
 pub fn session_banner() -> Html {
     let auth = use_auth();
-    let now = use_now(15_000);
+    // Every second: the time left is shown in seconds under a minute.
+    let now = use_now(1000);
     let storage = auth.storage_fallback().map(|reason| {
         html! {
             <p id="storage-notice" class="banner" role="status"><span>
@@ -148,14 +158,14 @@ pub fn session_banner() -> Html {
     });
     let renewal = match (auth.state(), &auth.status().stopped) {
         (AuthState::SignedIn(session), Some(_)) => {
-            let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
+            let left = format_time_left(session.expires_at_ms.saturating_sub(now));
             let login = {
                 let auth = auth.clone();
                 Callback::from(move |_| auth.login(&crate::app::current_path()))
             };
             Some(html! {
                 <div id="session-banner" class="banner" role="alert">
-                    { format!("Your session ends in {minutes} min — sign in again to keep working.") }
+                    { format!("Your session ends in {left} — sign in again to keep working.") }
                     <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
                 </div>
             })
@@ -167,7 +177,7 @@ pub fn session_banner() -> Html {
 
 #[cfg(test)]
 mod tests {
-    use super::format_duration;
+    use super::{format_duration, format_time_left};
 
     #[test]
     fn durations_read_naturally() {
@@ -176,5 +186,17 @@ mod tests {
         assert_eq!(format_duration(60_000), "1 min 00 s");
         assert_eq!(format_duration(245_000), "4 min 05 s");
         assert_eq!(format_duration(3_720_000), "1 h 02 min");
+    }
+
+    #[test]
+    fn the_banner_shows_seconds_under_a_minute() {
+        assert_eq!(format_time_left(7_000), "7 s");
+        assert_eq!(format_time_left(7_999), "7 s");
+        assert_eq!(format_time_left(0), "0 s");
+        assert_eq!(format_time_left(59_999), "59 s");
+        // Never more than is left: 1 min 59 s is "1 min".
+        assert_eq!(format_time_left(60_000), "1 min");
+        assert_eq!(format_time_left(119_999), "1 min");
+        assert_eq!(format_time_left(300_000), "5 min");
     }
 }

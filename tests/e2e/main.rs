@@ -21,6 +21,7 @@ mod doctor;
 mod example;
 mod faults;
 mod hostile;
+mod logout;
 mod renewal;
 mod screenshots;
 mod skew;

@@ -60,6 +60,15 @@ const DISCOVERY_PATH = '/.well-known/openid-configuration';
 const INTERNAL_FETCH_HEADER = 'x-local-provider-internal';
 
 const API_SCOPE = 'read:ping';
+
+// How RP-initiated logout by POST at the end_session endpoint is answered (END_SESSION_POST):
+//   accept - oidc-provider 8.8.1 as configured: GET and POST (RP-Initiated Logout 1.0 §2 wants both);
+//   refuse - oidc-provider 9's default: POST at the endpoint is not routed (v9 registers it only with
+//            `enableHttpPostMethods`), so Koa answers its plain-text 404 "Not Found";
+//   csrf   - Django (OAuth Toolkit's logout view): the cross-site POST fails the CSRF check, 403.
+// 8.8.1 has no switch for this (it always routes POST), so `refuse` and `csrf` answer in front of it.
+// GET is answered by the provider in every mode, as is POST /session/end/confirm (its own form).
+const END_SESSION_POST_MODES = new Set(['accept', 'refuse', 'csrf']);
 const SESSION_TTL = 24 * 60 * 60; // long, so silent renewals keep working
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -135,6 +144,16 @@ function readConfig(env) {
   if (!['0', '1'].includes(silentRedirect)) {
     throw new ConfigError(`SILENT_REDIRECT must be 0 or 1, got "${silentRedirect}"`);
   }
+  const endSession = envOr(env, 'END_SESSION', '1');
+  if (!['0', '1'].includes(endSession)) {
+    throw new ConfigError(`END_SESSION must be 0 or 1, got "${endSession}"`);
+  }
+  const endSessionPost = envOr(env, 'END_SESSION_POST', 'accept');
+  if (!END_SESSION_POST_MODES.has(endSessionPost)) {
+    throw new ConfigError(
+      `END_SESSION_POST must be one of ${[...END_SESSION_POST_MODES].join(', ')}, got "${endSessionPost}"`,
+    );
+  }
 
   const refreshTokens = envOr(env, 'REFRESH_TOKENS', '1');
   if (!['0', '1'].includes(refreshTokens)) {
@@ -148,6 +167,8 @@ function readConfig(env) {
     appOrigins: new Set(origins),
     corsOrigins: new Set(corsOrigins),
     silentRedirect: silentRedirect === '1',
+    endSession: endSession === '1',
+    endSessionPost,
     clientId: envOr(env, 'CLIENT_ID', 'oidc-renew-demo'),
     audience: parseAudience(envOr(env, 'AUDIENCE', 'urn:oidc-renew:demo-api')),
     tokenTtl: parseInteger('TOKEN_TTL', envOr(env, 'TOKEN_TTL', '300'), { min: 1, max: SESSION_TTL }),
@@ -359,7 +380,8 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys, offlineGrant
       userinfo: { enabled: true },
       // RFC 7009: the app revokes its refresh token at sign-out.
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // END_SESSION=0: no RP-initiated logout, and no end_session_endpoint in discovery (as Google).
+      rpInitiatedLogout: { enabled: config.endSession, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(config),
     },
     renderError,
@@ -573,6 +595,22 @@ async function handleInteraction(app, req, res, url) {
   return send(res, 405, 'Method Not Allowed');
 }
 
+/**
+ * POST at the end_session endpoint, answered as a provider that does not take it would (see
+ * END_SESSION_POST_MODES): the browser shows this page and the provider session stays.
+ */
+function refuseEndSessionPost(mode, res) {
+  log(`end_session: POST refused (END_SESSION_POST=${mode})`);
+  if (mode === 'refuse') {
+    // Koa's answer to a request no route matches, byte for byte.
+    return send(res, 404, 'Not Found', { 'Content-Type': 'text/plain; charset=utf-8' });
+  }
+  return sendHtml(res, 403, views.errorPage({
+    title: 'Forbidden (403)',
+    details: { error: 'CSRF verification failed. Request aborted.' },
+  }));
+}
+
 // ---------------------------------------------------------------------------
 // Demo API: GET /api/ping
 // ---------------------------------------------------------------------------
@@ -769,6 +807,9 @@ function createRequestHandler(app) {
       });
       if (answered) return undefined;
     }
+    if (path === ROUTES.end_session && req.method === 'POST' && app.config.endSessionPost !== 'accept') {
+      return refuseEndSessionPost(app.config.endSessionPost, res);
+    }
     if (path === '/api/ping') return handlePing(app, req, res);
     if (path.startsWith('/interaction/')) return handleInteraction(app, req, res, url);
     return app.providerCallback(req, res);
@@ -939,7 +980,8 @@ async function main() {
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
     + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
-    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}`
+    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}, `
+    + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);

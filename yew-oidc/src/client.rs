@@ -16,11 +16,13 @@ use oidc_renew_core::id_token::{
 };
 use oidc_renew_core::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
 use oidc_renew_core::jwt::{decode_jwt, JwtError};
-use oidc_renew_core::logout::{logout_request, LogoutMethod};
+use oidc_renew_core::logout::{
+    logout_outcome, logout_request, Landing, LocalOnly, LogoutMethod, LogoutParams, PendingLogout,
+};
 use oidc_renew_core::pkce::{code_challenge, code_verifier, random_token};
-use oidc_renew_core::renewal::RenewalError;
+use oidc_renew_core::renewal::{fail_fast_error, RenewalError};
 use oidc_renew_core::session::{RefreshToken, Session, SessionOwner, StoredSessionError};
-use oidc_renew_core::state::AuthFailure;
+use oidc_renew_core::state::{AuthFailure, SignOutReason};
 use oidc_renew_core::token::{
     parse_token_response, refresh_request_body, revocation_request_body, token_request_body,
     TokenError,
@@ -38,6 +40,8 @@ const SIGNED_IN_KEY: &str = "signed-in";
 /// localStorage whatever the session storage: a tab with per-tab storage learns under the renewal lock
 /// that another tab renewed, so it never sends the refresh token that renewal spent.
 const NEWEST_KEY: &str = "newest";
+/// The pending logout (sessionStorage): what the page after the logout's navigation says.
+const LOGOUT_KEY: &str = "logout";
 
 /// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
 #[derive(Clone)]
@@ -348,7 +352,11 @@ impl AuthClient {
             SilentOutcome::Callback(callback) => callback,
             SilentOutcome::Unparsable(code) => return Err(RenewalError::Unparsable(code)),
             SilentOutcome::Timeout => return Err(RenewalError::Timeout),
-            SilentOutcome::FailFast => return Err(RenewalError::FailFast),
+            // A page that is not ours: the provider's, or the browser's own network error page. The
+            // frame's document cannot be read cross-origin; whether the provider answers now can.
+            SilentOutcome::FailFast => {
+                return Err(fail_fast_error(self.provider_reachable().await))
+            }
         };
         let metadata = self.metadata().await?;
         let response = check_callback(
@@ -471,21 +479,56 @@ impl AuthClient {
         }
     }
 
-    /// Ends the provider session too (RP-initiated logout) when the provider supports it; otherwise
-    /// returns to the app's home. The local sign-out (forgetting the session) is the keeper's command.
+    /// Ends the provider session too (RP-initiated logout, by `logout_method`) when the provider
+    /// supports it and answers; otherwise returns to the app's post-logout page, which then says that
+    /// the sign-out was local only ([`AuthClient::take_logout_outcome`]). Forgetting the session here
+    /// is the keeper's command, carried out before.
     pub async fn logout(&self, id_token_hint: Option<&str>) {
         let config = &self.inner.config;
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
-        // Without discovery there is no end_session endpoint to call: the local sign-out stands.
+        // Discovered earlier in this page: the provider may have gone since, and a top-level
+        // navigation to it would strand the user on the browser's error page. Fetched now: it answered.
+        let cached = self.inner.metadata.borrow().is_some();
         let metadata = self.metadata().await.ok();
+        let reachable = match &metadata {
+            Some(_) if cached => self.provider_reachable().await.is_ok(),
+            Some(_) => true,
+            None => false,
+        };
+        let state = random::random_bytes::<32>()
+            .map(|bytes| random_token(&bytes))
+            .unwrap_or_default();
         let request = logout_request(
             config.provider,
             metadata.as_deref(),
-            &config.issuer,
-            &config.client_id,
-            id_token_hint,
-            &post_logout,
-        );
+            &LogoutParams {
+                issuer: &config.issuer,
+                client_id: &config.client_id,
+                id_token_hint,
+                post_logout_redirect_uri: &post_logout,
+                state: &state,
+                method: config.logout_method,
+            },
+        )
+        .filter(|_| reachable);
+        let created_at_ms = clock::now_ms();
+        let pending = match &request {
+            Some(request) => PendingLogout::AtProvider {
+                state: request.state().map(str::to_owned),
+                created_at_ms,
+            },
+            None => PendingLogout::LocalOnly {
+                reason: if reachable {
+                    LocalOnly::Unsupported
+                } else {
+                    LocalOnly::Unreachable
+                },
+                created_at_ms,
+            },
+        };
+        if let Err(error) = self.inner.transactions.set(LOGOUT_KEY, &pending.to_json()) {
+            gloo::console::warn!(format!("cannot keep the logout's state: {error}"));
+        }
         let navigated = match &request {
             Some(request) if request.method == LogoutMethod::Post => {
                 navigation::submit_form(&request.endpoint, &request.params)
@@ -496,6 +539,41 @@ impl AuthClient {
         if let Err(error) = navigated {
             gloo::console::warn!(format!("sign-out navigation failed: {error}"));
         }
+    }
+
+    /// At start-up, after a logout's navigation: how the logout went, from the pending logout record
+    /// (read once, then removed) and the page the browser landed on. On the post-logout page the
+    /// provider's `state` leaves the address bar first. `None` when no logout is pending.
+    pub fn take_logout_outcome(&self) -> Option<SignOutReason> {
+        let stored = self.inner.transactions.take(LOGOUT_KEY)?;
+        let config = &self.inner.config;
+        let path = navigation::current_path();
+        let pathname = path.split(['?', '#']).next().unwrap_or_default();
+        let at_post_logout_path = pathname == config.post_logout_redirect_path;
+        let (_, query) = navigation::location_params();
+        if at_post_logout_path && !query.is_empty() {
+            if let Err(error) = navigation::strip_url_to_path() {
+                gloo::console::warn!(format!("cannot clean the address bar: {error}"));
+            }
+        }
+        let landing = Landing {
+            at_post_logout_path,
+            query: &query,
+        };
+        logout_outcome(&stored, clock::now_ms(), landing)
+    }
+
+    /// Whether the provider answers at all: `Err` with the browser's words when it is offline or a
+    /// request to the provider's discovery document fails at the network level (see
+    /// [`http::reachable`]).
+    async fn provider_reachable(&self) -> Result<(), String> {
+        // A `no-cors` request cannot be refused by CORS: the browser's words are the whole story.
+        http::reachable(&discovery_url(&self.inner.config.issuer))
+            .await
+            .map_err(|error| match error {
+                http::HttpError::Network(why) => why,
+                error => error.to_string(),
+            })
     }
 
     /// The authorize request for this client's flow, with fresh secrets.

@@ -156,9 +156,11 @@ impl Driver {
         } else {
             let stored = self.client.restore();
             let signed_in_before = self.client.signed_in_before();
+            let after_logout = self.client.take_logout_outcome();
             self.feed(Input::Loaded {
                 stored,
                 signed_in_before,
+                after_logout,
             });
         }
     }
