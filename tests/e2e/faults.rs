@@ -102,7 +102,7 @@ async fn recovers(h: &Harness, failed: usize, within: Duration) -> Vec<String> {
     let texts = failures(h).await;
     assert_eq!(texts.len(), failed, "failures: {texts:#?}");
     for text in &texts {
-        assert!(text.contains("(transient)"), "not transient: {text}");
+        assert!(text.contains("(transient, "), "not transient: {text}");
     }
     let after = h
         .stored_token()
@@ -140,13 +140,13 @@ async fn provider_down_then_back_recovers_by_itself() {
     let texts = failures(&h).await;
     assert!(!texts.is_empty());
     for text in &texts {
-        assert!(text.contains("(transient)"), "not transient: {text}");
+        assert!(text.contains("(transient, "), "not transient: {text}");
     }
     // The frame showed the browser's own error page: a network failure, not a provider page. (A
     // later retry whose frame failed just before the provider came back may find it answering the
     // check, and say provider_page_shown; the first one came seconds before.)
     assert!(
-        texts[0].contains("— network (transient)") && texts[0].contains("network error page"),
+        texts[0].contains("— network (transient, ") && texts[0].contains("network error page"),
         "{}",
         texts[0]
     );
@@ -181,7 +181,7 @@ async fn renewals_while_offline_fail_as_network_failures_and_recover_online() {
     let texts = failures(&h).await;
     for text in &texts {
         assert!(
-            text.contains("— network (transient)") && text.contains("the browser is offline"),
+            text.contains("— network (transient, ") && text.contains("the browser is offline"),
             "offline, but: {text}"
         );
     }
@@ -431,7 +431,7 @@ async fn discovery_failing_at_start_keeps_the_stored_session_and_renewal_recover
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
     let texts = failures(&h).await;
     assert!(
-        texts[0].contains("(transient)"),
+        texts[0].contains("(transient, "),
         "a refused discovery must be retried: {}",
         texts[0]
     );
