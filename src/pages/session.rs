@@ -86,14 +86,16 @@ pub fn session_panel() -> Html {
         None => "none yet".to_owned(),
         Some(last) => match &last.error {
             None => format!(
-                "succeeded in {} ms at {}",
+                "succeeded in {} ms by {} at {}",
                 last.duration_ms,
+                last.channel.name(),
                 clock_time(last.at_ms)
             ),
             Some(error) => format!(
-                "failed: {} ({}) after {} ms at {}",
+                "failed: {} ({}, {}) after {} ms at {}",
                 error.code(),
                 error.class().name(),
+                last.channel.name(),
                 last.duration_ms,
                 clock_time(last.at_ms)
             ),
@@ -157,7 +159,15 @@ pub fn session_banner() -> Html {
         }
     });
     let renewal = match (auth.state(), &auth.status().stopped) {
-        (AuthState::SignedIn(session), Some(_)) => {
+        (AuthState::SignedIn(session), Some(error)) => {
+            // Why, in a few words: which channel gave up.
+            let why = match auth.status().last.as_ref().map(|last| last.channel) {
+                Some(yew_oidc::Channel::RefreshToken) => {
+                    "the provider no longer accepts the refresh token"
+                }
+                _ => "the provider needs you to sign in (silent renewal refused)",
+            };
+            let why = format!("{why}: {}", error.code());
             let left = format_time_left(session.expires_at_ms.saturating_sub(now));
             let login = {
                 let auth = auth.clone();
@@ -166,6 +176,7 @@ pub fn session_banner() -> Html {
             Some(html! {
                 <div id="session-banner" class="banner" role="alert">
                     { format!("Your session ends in {left} — sign in again to keep working.") }
+                    <small class="why">{ format!(" ({why})") }</small>
                     <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
                 </div>
             })
