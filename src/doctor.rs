@@ -715,8 +715,20 @@ pub fn same_site(a: &str, b: &str) -> Option<bool> {
     Some(site(a)? == site(b)?)
 }
 
-/// The cross-site check: amber when the provider is on another site than the app.
-pub fn cross_site_check(app_origin: &str, issuer: &str) -> CheckResult {
+/// Whether the silent probe showed that this browser keeps the provider's cookie out of the hidden
+/// frame: the user is signed in, yet the provider answered as if nobody were (an interaction error
+/// such as `login_required`).
+pub fn cookie_withheld(signed_in: bool, probe: &SilentProbe) -> bool {
+    signed_in
+        && matches!(probe, SilentProbe::Refused { error, .. }
+            if yew_oidc::core::renewal::INTERACTION_ERRORS.contains(&error.as_str()))
+}
+
+/// The cross-site check: amber when the provider is on another site than the app, red when
+/// [`cookie_withheld`] says this browser already kept the provider's cookie from the frame. Every
+/// engine tested keeps it out (Chromium and WebKit block third-party cookies, Firefox partitions
+/// them: README, Browsers).
+pub fn cross_site_check(app_origin: &str, issuer: &str, cookie_withheld: bool) -> CheckResult {
     let (Some(app), Some(provider)) = (site(app_origin), site(issuer)) else {
         return CheckResult::new(
             Level::Amber,
@@ -730,17 +742,30 @@ pub fn cross_site_check(app_origin: &str, issuer: &str) -> CheckResult {
              frame as first-party cookies."
         ));
     }
+    let fix = format!(
+        "Serve the provider from a custom domain on {app} (e.g. login.{app}), or use refresh \
+         tokens where the provider supports them."
+    );
+    if cookie_withheld {
+        return CheckResult::new(
+            Level::Red,
+            format!(
+                "The provider ({provider}) is on another site than this app ({app}), and this \
+                 browser keeps its cookies out of the hidden frame: the silent request came back \
+                 with login_required although you are signed in. Silent renewal cannot work here: \
+                 you will be asked to sign in again before each token expires."
+            ),
+            fix,
+        );
+    }
     CheckResult::new(
         Level::Amber,
         format!(
             "The provider ({provider}) is on another site than this app ({app}): browsers that \
-             block third-party cookies (Safari, Brave, Chrome with them blocked) answer \
-             login_required to silent renewal."
+             block or partition third-party cookies (Safari, Firefox, Brave, Chrome with them \
+             blocked) answer login_required to silent renewal."
         ),
-        format!(
-            "Serve the provider from a custom domain on {app} (e.g. login.{app}), or use refresh \
-             tokens where the provider supports them."
-        ),
+        fix,
     )
 }
 
@@ -1004,20 +1029,61 @@ mod tests {
     #[test]
     fn a_cross_site_provider_is_amber_with_both_fixes() {
         check(
-            cross_site_check("http://localhost:8080", "http://localhost:4000"),
+            cross_site_check("http://localhost:8080", "http://localhost:4000", false),
             Level::Green,
             "on this app's site",
             "Nothing",
         );
-        let result = cross_site_check("https://app.example.com", "https://tenant.eu.auth0.com/");
+        let result = cross_site_check(
+            "https://app.example.com",
+            "https://tenant.eu.auth0.com/",
+            false,
+        );
         check(
             result.clone(),
             Level::Amber,
-            "Safari, Brave, Chrome",
+            "Safari, Firefox, Brave, Chrome",
             "custom domain on example.com",
         );
         assert!(result.cause.contains("login_required"), "{result:?}");
         assert!(result.fix.contains("refresh tokens"), "{result:?}");
+    }
+
+    #[test]
+    fn a_cross_site_provider_whose_cookie_this_browser_withheld_is_red() {
+        let refused = |error: &str| SilentProbe::Refused {
+            error: error.to_owned(),
+            description: None,
+        };
+        assert!(cookie_withheld(true, &refused("login_required")));
+        assert!(cookie_withheld(true, &refused("interaction_required")));
+        // Signed out, the provider rightly wants a sign-in; other refusals are not about cookies.
+        assert!(!cookie_withheld(false, &refused("login_required")));
+        assert!(!cookie_withheld(true, &refused("invalid_scope")));
+        assert!(!cookie_withheld(true, &SilentProbe::Granted));
+
+        let result = cross_site_check(
+            "https://app.example.com",
+            "https://tenant.eu.auth0.com/",
+            true,
+        );
+        check(
+            result.clone(),
+            Level::Red,
+            "this browser keeps its cookies out of the hidden frame",
+            "custom domain on example.com",
+        );
+        assert!(
+            result.cause.contains("although you are signed in"),
+            "{result:?}"
+        );
+        // Same site: a withheld cookie is not the site's doing (the provider session ended).
+        check(
+            cross_site_check("http://localhost:8080", "http://localhost:4000", true),
+            Level::Green,
+            "on this app's site",
+            "Nothing",
+        );
     }
 
     #[test]

@@ -15,9 +15,9 @@
 
 use crate::app::fetch_config;
 use crate::doctor::{
-    clock_skew_check, config_check, cors_check, cors_not_used, cross_site_check, discovery_check,
-    jwks_check, logout_check, origin_of, silent_check, skew_estimate_ms, Check, CheckResult, Level,
-    SilentProbe,
+    clock_skew_check, config_check, cookie_withheld, cors_check, cors_not_used, cross_site_check,
+    discovery_check, jwks_check, logout_check, origin_of, silent_check, skew_estimate_ms, Check,
+    CheckResult, Level, SilentProbe,
 };
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
@@ -206,8 +206,12 @@ impl Runner {
         }
 
         let silent_url = format!("{origin}{}", config.silent_redirect_path);
+        let mut withheld = false;
         let silent = match self.silent_probe(&client).await {
-            Some(Ok(probe)) => silent_check(&silent_url, &config, client_unknown, &probe),
+            Some(Ok(probe)) => {
+                withheld = cookie_withheld(self.session.is_some(), &probe);
+                silent_check(&silent_url, &config, client_unknown, &probe)
+            }
             Some(Err(why)) => CheckResult {
                 level: Level::Amber,
                 cause: format!("The silent request could not be prepared: {why}."),
@@ -219,7 +223,8 @@ impl Runner {
             return;
         }
 
-        if !self.report(Check::CrossSite, cross_site_check(&origin, &config.issuer)) {
+        let cross_site = cross_site_check(&origin, &config.issuer, withheld);
+        if !self.report(Check::CrossSite, cross_site) {
             return;
         }
         let post_logout = format!("{origin}{}", config.post_logout_redirect_path);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::fixtures::{http, poll_until, workspace_root, Harness, DEMO_NAME, SESSION_KEY};
+use crate::fixtures::{http, poll_until, workspace_root, Engine, Harness, DEMO_NAME, SESSION_KEY};
 
 /// Short enough for a renewal within the test, long enough for one (about 50 ms) to fit.
 const TTL_SECS: u64 = 12;
@@ -54,7 +54,12 @@ async fn the_minimal_example_signs_in_renews_silently_and_signs_out() {
         .token_ttl(TTL_SECS)
         .start()
         .await;
-    h.browser.record_csp_violations().await;
+    // CSP violations are recorded through DevTools (the page and its renewal frame alike): in
+    // Chromium only; the other engines run the rest of the test.
+    let recording = Engine::current() == Engine::Chromium;
+    if recording {
+        h.browser.record_csp_violations().await;
+    }
 
     // Its /silent/ is yew-oidc's page, byte for byte, not the example's index.html.
     let silent = http::get(&h.app.url("/silent/")).await;
@@ -134,12 +139,14 @@ async fn the_minimal_example_signs_in_renews_silently_and_signs_out() {
     assert_eq!(h.browser.current_url().await, h.app.url("/private"));
 
     // Under the deploy CSP (E2E_HOST=nginx) nothing was refused, in the page or its renewal frame.
-    assert_eq!(
-        h.browser.csp_violations().await,
-        json!([]),
-        "CSP violations ({:?} host)\n{}",
-        h.app.host(),
-        h.app.output()
-    );
+    if recording {
+        assert_eq!(
+            h.browser.csp_violations().await,
+            json!([]),
+            "CSP violations ({:?} host)\n{}",
+            h.app.host(),
+            h.app.output()
+        );
+    }
     h.close().await;
 }

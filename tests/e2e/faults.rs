@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fixtures::{poll_until, report, Harness};
+use crate::fixtures::{needs_chromium, poll_until, report, Harness};
 
 /// Long enough that only "Renew now" and the app's retries renew during a test.
 const TTL_SECS: u64 = 300;
@@ -168,6 +168,10 @@ async fn provider_down_then_back_recovers_by_itself() {
 
 #[tokio::test]
 async fn renewals_while_offline_fail_as_network_failures_and_recover_online() {
+    if needs_chromium("Network.emulateNetworkConditions takes the browser offline and back online")
+    {
+        return;
+    }
     // 12 s tokens: the scheduled renewal (at two thirds, about 8 s) comes while the browser is offline.
     let h = Harness::builder().token_ttl(12).start().await;
     h.log_in().await;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{poll_until, report, Harness, DEMO_NAME, SESSION_KEY};
 
-/// Installed before any script of every document: keeps the page's uncaught errors, unhandled
+/// Runs before the app's scripts in each of its pages ([`crate::fixtures::AppServer::add_init_script`]): keeps the page's uncaught errors, unhandled
 /// rejections and `console.error` lines in `window.__e2e_errors` (a Rust panic in the release build,
 /// `panic = "abort"`, surfaces as an uncaught `RuntimeError: unreachable`; with a panic hook it would
 /// print "panicked at"), and its `console.warn` lines in `window.__e2e_warnings`.
@@ -37,7 +37,7 @@ console.warn = (...args) => {
 };
 "#;
 
-/// Installed before any script of the app's documents: `localStorage.setItem` throws a quota error,
+/// Runs before the app's scripts in each of its pages: `localStorage.setItem` throws a quota error,
 /// as a full or write-protected storage does; `sessionStorage` (the login transaction) still works.
 const SET_ITEM_THROWS: &str = r#"
 if (location.origin === '__APP_ORIGIN__') {
@@ -131,12 +131,7 @@ async fn stored_session(h: &Harness) -> Option<String> {
 /// session it left in localStorage.
 async fn signed_in() -> (Harness, String) {
     let h = Harness::start().await;
-    h.browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": WATCH_ERRORS }),
-        )
-        .await;
+    h.app.add_init_script(WATCH_ERRORS);
     h.log_in().await;
     assert_page_survived(&h, "after sign-in").await;
     let stored = stored_session(&h)
@@ -408,12 +403,7 @@ async fn a_storage_that_throws_on_write_keeps_the_session_in_memory_with_a_notic
     let h = Harness::builder().token_ttl(TTL_SECS).start().await;
     let fault = SET_ITEM_THROWS.replace("__APP_ORIGIN__", &h.app.origin());
     for source in [WATCH_ERRORS, fault.as_str()] {
-        h.browser
-            .cdp(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": source }),
-            )
-            .await;
+        h.app.add_init_script(source);
     }
     h.log_in().await;
     let fault = "setItem throws";
@@ -457,12 +447,7 @@ async fn a_storage_that_throws_on_write_keeps_the_session_in_memory_with_a_notic
 #[tokio::test]
 async fn a_full_local_storage_keeps_the_session_in_memory_with_a_notice() {
     let h = Harness::start().await;
-    h.browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": WATCH_ERRORS }),
-        )
-        .await;
+    h.app.add_init_script(WATCH_ERRORS);
     h.open("/").await;
     settled_status(&h).await;
     let filled = h.browser.eval(FILL_LOCAL_STORAGE).await;

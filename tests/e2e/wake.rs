@@ -5,7 +5,7 @@
 //! wake-up event. The network is cut and restored with Chromium's network emulation (CDP), which also
 //! fires the page's `offline` and `online` events.
 
-use crate::fixtures::{poll_until, Harness, DEMO_NAME, SESSION_KEY};
+use crate::fixtures::{needs_chromium, poll_until, Harness, DEMO_NAME, SESSION_KEY};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -53,6 +53,11 @@ async fn failures(h: &Harness) -> Vec<Value> {
 #[tokio::test]
 async fn a_sleep_past_expiry_offline_shows_restoring_then_signs_in_again_when_the_network_is_back()
 {
+    if needs_chromium(
+        "Network.emulateNetworkConditions takes the browser offline and back (firing `offline` and `online`)",
+    ) {
+        return;
+    }
     let h = Harness::builder().token_ttl(120).start().await;
     h.browser
         .cdp(

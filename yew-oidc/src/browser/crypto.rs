@@ -132,6 +132,31 @@ async fn import_public_jwk(
             "the key is not a JSON object".to_owned(),
         ));
     }
+    // Checked here rather than left to `importKey`, whose checks differ by engine: Firefox (ESR 153)
+    // crashes its content process importing an RSA JWK for ECDSA, and imports a JWK whose `use` is
+    // "enc" for verifying (Chromium and WebKit refuse it). See README, Browsers.
+    let member = |name: &str| Reflect::get(&parsed, &JsValue::from_str(name)).ok();
+    let kty = member("kty").and_then(|value| value.as_string());
+    let wanted = match alg {
+        Alg::Rs256 => "RSA",
+        Alg::Es256 => "EC",
+    };
+    if kty.as_deref() != Some(wanted) {
+        return Err(BrowserError::KeyImport(format!(
+            "the key type (kty) is {}, not {wanted}",
+            kty.map_or("missing".to_owned(), |kty| format!(
+                "\"{}\"",
+                truncate(&kty, 16)
+            ))
+        )));
+    }
+    if let Some(key_use) = member("use").filter(|value| !value.is_undefined()) {
+        if key_use.as_string().as_deref() != Some("sig") {
+            return Err(BrowserError::KeyImport(
+                "the key's use is not \"sig\"".to_owned(),
+            ));
+        }
+    }
     let jwk = Object::new();
     for member in PUBLIC_JWK_MEMBERS {
         let name = JsValue::from_str(member);
