@@ -18,7 +18,7 @@ use yew_oidc::core::id_token::CLOCK_TOLERANCE_SECS;
 use yew_oidc::core::jwks::{select_key, Alg, Jwks, KeyLookup};
 use yew_oidc::core::logout::LogoutMethod;
 use yew_oidc::diagnostics::{ProbeError, TokenProbe};
-use yew_oidc::{AuthConfig as Config, ConfigError, Flow, ProviderKind};
+use yew_oidc::{AuthConfig as Config, ConfigError, Flow, ProviderKind, RenewalMode};
 
 /// Skew above which the clock check turns amber, in milliseconds. Below it nothing a user would
 /// notice depends on the clock; above it, short tokens already look older or younger than they are.
@@ -103,6 +103,9 @@ pub enum Check {
     SilentCallback,
     /// The provider is on the app's site (its cookies are first-party in the hidden frame).
     CrossSite,
+    /// Which channel renewal takes in this browser with this provider (refresh token or iframe),
+    /// and whether it can work.
+    RenewalChannel,
     /// Sign-out can end the provider session: the endpoint, and the method the app will use.
     Logout,
     /// The local clock agrees with the provider's.
@@ -111,13 +114,14 @@ pub enum Check {
 
 impl Check {
     /// Every check, in running order.
-    pub const ALL: [Check; 8] = [
+    pub const ALL: [Check; 9] = [
         Check::Config,
         Check::Discovery,
         Check::Jwks,
         Check::Cors,
         Check::SilentCallback,
         Check::CrossSite,
+        Check::RenewalChannel,
         Check::Logout,
         Check::ClockSkew,
     ];
@@ -131,6 +135,7 @@ impl Check {
             Check::Cors => "cors",
             Check::SilentCallback => "silent-callback",
             Check::CrossSite => "cross-site",
+            Check::RenewalChannel => "renewal-channel",
             Check::Logout => "logout",
             Check::ClockSkew => "clock-skew",
         }
@@ -145,6 +150,7 @@ impl Check {
             Check::Cors => "token endpoint (CORS)",
             Check::SilentCallback => "silent callback URL",
             Check::CrossSite => "same-site provider",
+            Check::RenewalChannel => "renewal channel",
             Check::Logout => "sign-out",
             Check::ClockSkew => "clock skew",
         }
@@ -767,6 +773,147 @@ pub fn cross_site_check(app_origin: &str, issuer: &str, cookie_withheld: bool) -
         ),
         fix,
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewal channel
+// ---------------------------------------------------------------------------------------------
+
+/// What the doctor knows about the session, for the renewal-channel check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Not signed in: whether the provider issues refresh tokens is not known yet.
+    Nothing,
+    /// A session without a refresh token (none was issued, or it was refused and dropped).
+    Session,
+    /// A session holding a refresh token.
+    RefreshToken,
+}
+
+/// The renewal-channel check: which channel renewal will take here (`renewal` in config.json, and
+/// whether the session holds a refresh token), and whether that channel can work: the iframe needs the
+/// provider's cookie in a frame, which a cross-site provider does not get in browsers that block or
+/// partition third-party cookies (`withheld`: this browser already kept it out).
+pub fn renewal_channel_check(
+    config: &Config,
+    app_origin: &str,
+    held: Held,
+    withheld: bool,
+) -> CheckResult {
+    let cross_site = same_site(app_origin, &config.issuer) == Some(false);
+    let asks_offline = config
+        .scope
+        .split(' ')
+        .any(|scope| scope == "offline_access");
+    let get_refresh_tokens = if config.provider == ProviderKind::Auth0 {
+        "Add offline_access to `scope` in config.json, and in the Auth0 dashboard turn on Allow Offline \
+         Access on the API and Refresh Token Rotation on the application (docs/providers.md)."
+    } else {
+        "Add offline_access to `scope` in config.json, and let the provider issue rotating refresh \
+         tokens to this public client (docs/providers.md, Renewal by refresh token)."
+    };
+    // Why the iframe may fail, by what this browser showed.
+    let iframe_risk = match (cross_site, withheld) {
+        (false, _) => None,
+        (true, true) => Some(Level::Red),
+        (true, false) => Some(Level::Amber),
+    };
+    match (config.renewal, held) {
+        (RenewalMode::Iframe, _) => match iframe_risk {
+            None => CheckResult::green(
+                "Renewal uses the hidden iframe (`renewal`: iframe), and the provider is on this \
+                 app's site: its cookie reaches the frame.",
+            ),
+            Some(level) => CheckResult::new(
+                level,
+                if level == Level::Red {
+                    "Renewal uses the hidden iframe only (`renewal`: iframe), and this browser keeps \
+                     the cross-site provider's cookie out of it: every renewal will answer \
+                     login_required."
+                } else {
+                    "Renewal uses the hidden iframe only (`renewal`: iframe), and the provider is on \
+                     another site: browsers that block third-party cookies will end the session at \
+                     each expiry."
+                },
+                format!("Set `renewal` to \"auto\" and use refresh tokens: {get_refresh_tokens}"),
+            ),
+        },
+        (_, Held::RefreshToken) => CheckResult::green(
+            "Renewal uses the refresh token this session holds: no third-party cookie is needed, in \
+             any browser.",
+        ),
+        (RenewalMode::RefreshToken, Held::Session) => CheckResult::new(
+            Level::Red,
+            "`renewal` is refresh_token, and this session holds none (the provider issued none, or \
+             refused it): renewal stops, and the session ends at expiry.",
+            get_refresh_tokens,
+        ),
+        (RenewalMode::Auto, Held::Session) => match iframe_risk {
+            None => CheckResult::new(
+                Level::Green,
+                "Renewal uses the hidden iframe: this session holds no refresh token, and the provider \
+                 is on this app's site, so its cookie reaches the frame.",
+                format!("Nothing to do. For browsers on other setups, refresh tokens need no cookie: {get_refresh_tokens}"),
+            ),
+            Some(level) => CheckResult::new(
+                level,
+                if level == Level::Red {
+                    "Renewal falls back to the hidden iframe (this session holds no refresh token), and \
+                     this browser keeps the cross-site provider's cookie out of it: the session will \
+                     end at each expiry."
+                } else {
+                    "Renewal falls back to the hidden iframe (this session holds no refresh token), and \
+                     the provider is on another site: browsers that block third-party cookies will end \
+                     the session at each expiry."
+                },
+                get_refresh_tokens,
+            ),
+        },
+        (mode, Held::Nothing) => {
+            let wants = if mode == RenewalMode::RefreshToken {
+                "refresh tokens only"
+            } else {
+                "the refresh token when one is issued, else the hidden iframe"
+            };
+            if asks_offline {
+                CheckResult::new(
+                    Level::Amber,
+                    format!(
+                        "Renewal will use {wants}; whether the provider issues refresh tokens shows \
+                         only after a sign-in."
+                    ),
+                    "Sign in, then run the doctor again.",
+                )
+            } else {
+                let level = match (mode, iframe_risk) {
+                    (RenewalMode::RefreshToken, _) => Level::Red,
+                    (_, Some(level)) => level,
+                    (_, None) => Level::Green,
+                };
+                let cause = match mode {
+                    RenewalMode::RefreshToken => "`renewal` is refresh_token, but the app does not ask \
+                        for offline_access: most providers then issue no refresh token, and the \
+                        session will end at expiry."
+                        .to_owned(),
+                    _ => format!(
+                        "Renewal will use the hidden iframe: the app does not ask for offline_access, \
+                         so most providers issue no refresh token{}.",
+                        if iframe_risk.is_some() {
+                            ", and the provider is on another site (third-party cookies)"
+                        } else {
+                            ""
+                        }
+                    ),
+                };
+                let fix = if level == Level::Green {
+                    "Nothing to do.".to_owned()
+                } else {
+                    get_refresh_tokens.to_owned()
+                };
+                CheckResult::new(level, cause, fix)
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1551,6 +1698,7 @@ mod tests {
                 "cors",
                 "silent-callback",
                 "cross-site",
+                "renewal-channel",
                 "logout",
                 "clock-skew"
             ]
@@ -1566,5 +1714,135 @@ mod tests {
         assert_eq!(origin_of("https://a.example?x"), "https://a.example");
         assert_eq!(origin_of("https://a.example"), "https://a.example");
         assert_eq!(origin_of("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn the_renewal_channel_by_mode_session_and_site() {
+        let here = "https://app.example.com";
+        let cross = "https://app.other.example";
+        let check_case = |renewal: &str,
+                          scope: &str,
+                          origin: &str,
+                          held: Held,
+                          withheld: bool,
+                          level: Level,
+                          cause: &str| {
+            let config = config(&format!(r#", "renewal": "{renewal}", "scope": "{scope}""#));
+            let result = renewal_channel_check(&config, origin, held, withheld);
+            assert_eq!(
+                result.level, level,
+                "{renewal} {held:?} {origin}: {result:?}"
+            );
+            assert!(result.cause.contains(cause), "{result:?}");
+        };
+        let plain = "openid profile";
+        let offline = "openid offline_access";
+        // A refresh token held: green whatever the site.
+        check_case(
+            "auto",
+            offline,
+            cross,
+            Held::RefreshToken,
+            true,
+            Level::Green,
+            "refresh token this session holds",
+        );
+        // The iframe on the app's site: green; across sites: amber, red once the browser showed it.
+        check_case(
+            "iframe",
+            plain,
+            here,
+            Held::Session,
+            false,
+            Level::Green,
+            "hidden iframe",
+        );
+        check_case(
+            "iframe",
+            plain,
+            cross,
+            Held::Session,
+            false,
+            Level::Amber,
+            "another site",
+        );
+        check_case(
+            "iframe",
+            plain,
+            cross,
+            Held::Session,
+            true,
+            Level::Red,
+            "login_required",
+        );
+        check_case(
+            "auto",
+            plain,
+            here,
+            Held::Session,
+            false,
+            Level::Green,
+            "holds no refresh token",
+        );
+        check_case(
+            "auto",
+            plain,
+            cross,
+            Held::Session,
+            true,
+            Level::Red,
+            "falls back",
+        );
+        // Refresh tokens only, and none held: red.
+        check_case(
+            "refresh_token",
+            offline,
+            here,
+            Held::Session,
+            false,
+            Level::Red,
+            "holds none",
+        );
+        // Not signed in: known only after a sign-in when offline_access is asked for.
+        check_case(
+            "auto",
+            offline,
+            cross,
+            Held::Nothing,
+            false,
+            Level::Amber,
+            "after a sign-in",
+        );
+        check_case(
+            "auto",
+            plain,
+            here,
+            Held::Nothing,
+            false,
+            Level::Green,
+            "hidden iframe",
+        );
+        check_case(
+            "auto",
+            plain,
+            cross,
+            Held::Nothing,
+            false,
+            Level::Amber,
+            "another site",
+        );
+        check_case(
+            "refresh_token",
+            plain,
+            here,
+            Held::Nothing,
+            false,
+            Level::Red,
+            "does not ask",
+        );
+        // The fix names Auth0's settings for Auth0.
+        let auth0 = config(r#", "provider": "auth0", "renewal": "iframe""#);
+        let result = renewal_channel_check(&auth0, cross, Held::Session, true);
+        assert!(result.fix.contains("Allow Offline Access"), "{result:?}");
     }
 }

@@ -13,13 +13,14 @@ use crate::fixtures::{poll_until, Harness};
 /// A run makes a handful of local requests and one hidden-frame request (10 s timeout at most).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CHECKS: [&str; 8] = [
+const CHECKS: [&str; 9] = [
     "config",
     "discovery",
     "jwks",
     "cors",
     "silent-callback",
     "cross-site",
+    "renewal-channel",
     "logout",
     "clock-skew",
 ];
@@ -136,7 +137,7 @@ async fn every_check_is_green_with_the_working_setup() {
             .contains("/session/end by a redirect (GET)"),
         "{findings:#?}"
     );
-    assert_eq!(progress, "Done: 8 green, 0 amber, 0 red.");
+    assert_eq!(progress, "Done: 9 green, 0 amber, 0 red.");
     // The probe's frame is gone, and the session was left as it was.
     assert!(h.browser.find_all("iframe").await.is_empty());
     h.open("/").await;
