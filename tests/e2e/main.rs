@@ -23,6 +23,7 @@ mod example;
 mod faults;
 mod hostile;
 mod logout;
+mod refresh;
 mod renewal;
 mod screenshots;
 mod skew;
