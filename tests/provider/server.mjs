@@ -241,7 +241,7 @@ async function findAccount(ctx, sub) {
  * authenticated request comes in, the grant is (re)filled with everything
  * requested. This is what lets prompt=none succeed right after login.
  */
-async function loadFirstPartyGrant(ctx, offlineGrants) {
+async function loadFirstPartyGrant(ctx, offline) {
   const { oidc } = ctx;
   const { Grant } = oidc.provider;
   const accountId = oidc.account.accountId;
@@ -255,13 +255,14 @@ async function loadFirstPartyGrant(ctx, offlineGrants) {
 
   const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
   if (oidcScope) grant.addOIDCScope(oidcScope);
-  // The request's own scope, before oidc-provider drops offline_access for want of prompt=consent.
-  const asked = String(ctx.query?.scope ?? ctx.request.body?.scope ?? '').split(' ');
+  // Whether the authorization request itself asked for offline_access (oidc-provider drops it from
+  // the scope it keeps, for want of prompt=consent): noted by its state when it arrived.
+  const asked = offline.states.has(oidc.params.state);
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
     grant.addResourceScope(indicator, resourceServer.scope);
   }
   const savedId = await grant.save();
-  if (asked.includes('offline_access')) offlineGrants.add(savedId);
+  if (asked) offline.grants.add(savedId);
   return grant;
 }
 
@@ -317,14 +318,14 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
 }
 
-function providerConfiguration(config, { jwks, adapter, cookieKeys, offlineGrants }) {
+function providerConfiguration(config, { jwks, adapter, cookieKeys, offline }) {
   return {
     adapter,
     jwks,
     clients: [clientMetadata(config)],
     routes: ROUTES,
     findAccount,
-    loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, offlineGrants),
+    loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, offline),
     extraParams: ['audience'],
 
     responseTypes: ['code', 'id_token token'],
@@ -336,7 +337,7 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys, offlineGrant
     // reuse detection: "refresh token already used").
     async issueRefreshToken(ctx, client, code) {
       return config.refreshTokens && client.grantTypeAllowed('refresh_token')
-        && offlineGrants.has(code.grantId);
+        && offline.grants.has(code.grantId);
     },
     claims: {
       openid: ['sub'],
@@ -437,7 +438,7 @@ function logProviderEvents(provider, stats) {
  */
 async function createProvider(config, issuer, jwks, state) {
   const provider = new Provider(issuer, providerConfiguration(config, {
-    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys, offlineGrants: state.offlineGrants,
+    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys, offline: state.offline,
   }));
   allowImplicitOnLoopback(provider, config.clientId);
   logProviderEvents(provider, state.stats);
@@ -770,6 +771,14 @@ async function handleTestHook(app, req, res, url) {
 // Request dispatch
 // ---------------------------------------------------------------------------
 
+/** Remembers (by state) an authorization request whose scope asks for offline_access. */
+function noteOfflineRequest(app, req, url) {
+  if (req.method !== 'GET' || url.pathname !== ROUTES.authorization) return;
+  const scope = (url.searchParams.get('scope') ?? '').split(' ');
+  const state = url.searchParams.get('state');
+  if (scope.includes('offline_access') && state) app.state.offline.states.add(state);
+}
+
 /** One short stderr line per authorize / token / end_session request (never codes or tokens). */
 function logWhenDone(req, res, url) {
   const name = COUNTED_PATHS[url.pathname];
@@ -823,6 +832,7 @@ function createRequestHandler(app) {
       return send(res, 400, 'Bad Request');
     }
     app.stats.count(req, url);
+    noteOfflineRequest(app, req, url);
     logWhenDone(req, res, url);
     route(req, res, url).catch((err) => {
       log(`error handling ${req.method} ${url.pathname}: ${err.stack}`);
@@ -953,7 +963,8 @@ async function main() {
     store: createMemoryStore(),
     cookieKeys: [randomBytes(32).toString('base64url')],
     stats: createStats(),
-    offlineGrants: new Set(),
+    // Authorization requests that asked for offline_access (by state), and the grants they made.
+    offline: { states: new Set(), grants: new Set() },
   };
   const jwks = await keys;
   const provider = await createProvider(config, issuer, jwks, state);
