@@ -315,3 +315,107 @@ async fn same_site_auto_renews_by_refresh_token_when_issued_and_in_the_iframe_wh
         h.close().await;
     }
 }
+
+/// The event log's entries of `kind` (`renewal-failed`, ...), newest first.
+async fn log_entries(h: &Harness, kind: &str) -> Vec<String> {
+    let list = h
+        .browser
+        .eval_with(
+            "return Array.from(document.querySelectorAll(`#event-log li[data-kind=\"${arguments[0]}\"]`), li => li.textContent)",
+            vec![json!(kind)],
+        )
+        .await;
+    serde_json::from_value(list).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn refresh_500s_are_retried_by_refresh_token_until_the_provider_answers() {
+    let h = cross_site("auto", OFFLINE_SCOPE).await;
+    h.log_in().await;
+    let before = h.stored_token().await.unwrap();
+    h.provider.reset_stats().await;
+    h.provider
+        .inject(json!({"path": "/token", "kind": "status", "status": 500, "count": 2}))
+        .await;
+    h.renew_now().await;
+    let succeeded = poll_until(Duration::from_secs(30), || async {
+        let done = log_entries(&h, "renewal-succeeded").await;
+        (!done.is_empty()).then_some(done)
+    })
+    .await
+    .expect("renewal recovered");
+    assert!(succeeded[0].contains("by refresh token"), "{succeeded:?}");
+    let failed = log_entries(&h, "renewal-failed").await;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    for text in &failed {
+        assert!(text.contains("(transient, refresh token)"), "{text}");
+    }
+    assert_ne!(h.stored_token().await.unwrap(), before);
+    let stats = h.provider.stats().await;
+    assert_eq!(stats["refresh"], 1, "{stats}");
+    assert_eq!(stats["authorize_prompt_none"], 0, "no iframe: {stats}");
+    assert_eq!(stats["refresh_reuse"], 0, "{stats}");
+    crate::fixtures::report::record(
+        "faults",
+        "refresh_500",
+        json!({
+            "fault": "HTTP 500 at the token endpoint for a refresh, twice",
+            "outcome": "transient, retried by refresh token, recovered",
+            "failures_before_recovery": failed.len(),
+            "injected": h.provider.faults().await["injected"],
+            "survived": true,
+        }),
+    );
+    h.close().await;
+}
+
+#[tokio::test]
+async fn expired_refresh_tokens_fall_back_to_the_iframe_once_on_the_same_site() {
+    let h = Harness::builder().token_ttl(TTL_SECS).start().await;
+    configure(&h, "auto", OFFLINE_SCOPE);
+    h.log_in().await;
+    let expired = http::post(&h.provider.url("/__test/expire-refresh-tokens"), "{}").await;
+    assert!(expired.json()["expired"].as_u64() >= Some(1));
+    h.provider.reset_stats().await;
+    h.renew_now().await;
+    // Refused, dropped, and the iframe (whose cookie the same-site provider gets) renews at once...
+    let succeeded = poll_until(Duration::from_secs(20), || async {
+        let done = log_entries(&h, "renewal-succeeded").await;
+        (!done.is_empty()).then_some(done)
+    })
+    .await
+    .expect("renewal recovered");
+    assert!(succeeded[0].contains("by iframe"), "{succeeded:?}");
+    let failed = log_entries(&h, "renewal-failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("refresh_token_refused")
+            && failed[0].contains("renewing in the iframe instead"),
+        "{failed:?}"
+    );
+    let stats = h.provider.stats().await;
+    assert_eq!(stats["refresh_refused"], 1, "{stats}");
+    assert_eq!(stats["authorize_prompt_none"], 1, "{stats}");
+    // ...with offline_access again: a new refresh token, and the next renewal uses it.
+    assert!(stored(&h).await["refresh_token"].is_string());
+    h.renew_now().await;
+    let renewed = poll_until(Duration::from_secs(20), || async {
+        let done = log_entries(&h, "renewal-succeeded").await;
+        (done.len() >= 2).then_some(done)
+    })
+    .await
+    .expect("a second renewal");
+    assert!(renewed[0].contains("by refresh token"), "{renewed:?}");
+    crate::fixtures::report::record(
+        "faults",
+        "refresh_expired",
+        json!({
+            "fault": "every refresh token expired at the provider",
+            "outcome": "refresh_token_refused: dropped, the iframe renewed at once, refresh tokens again after",
+            "failures_before_recovery": failed.len(),
+            "injected": {"expire-refresh-tokens": 1},
+            "survived": true,
+        }),
+    );
+    h.close().await;
+}
