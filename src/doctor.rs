@@ -16,8 +16,9 @@ use std::fmt;
 use yew_oidc::core::discovery::{DiscoveryError, ProviderMetadata};
 use yew_oidc::core::id_token::CLOCK_TOLERANCE_SECS;
 use yew_oidc::core::jwks::{select_key, Alg, Jwks, KeyLookup};
+use yew_oidc::core::logout::LogoutMethod;
 use yew_oidc::diagnostics::{ProbeError, TokenProbe};
-use yew_oidc::{AuthConfig as Config, ConfigError, Flow, ProviderKind};
+use yew_oidc::{AuthConfig as Config, ConfigError, Flow, ProviderKind, RenewalMode};
 
 /// Skew above which the clock check turns amber, in milliseconds. Below it nothing a user would
 /// notice depends on the clock; above it, short tokens already look older or younger than they are.
@@ -102,19 +103,26 @@ pub enum Check {
     SilentCallback,
     /// The provider is on the app's site (its cookies are first-party in the hidden frame).
     CrossSite,
+    /// Which channel renewal takes in this browser with this provider (refresh token or iframe),
+    /// and whether it can work.
+    RenewalChannel,
+    /// Sign-out can end the provider session: the endpoint, and the method the app will use.
+    Logout,
     /// The local clock agrees with the provider's.
     ClockSkew,
 }
 
 impl Check {
     /// Every check, in running order.
-    pub const ALL: [Check; 7] = [
+    pub const ALL: [Check; 9] = [
         Check::Config,
         Check::Discovery,
         Check::Jwks,
         Check::Cors,
         Check::SilentCallback,
         Check::CrossSite,
+        Check::RenewalChannel,
+        Check::Logout,
         Check::ClockSkew,
     ];
 
@@ -127,6 +135,8 @@ impl Check {
             Check::Cors => "cors",
             Check::SilentCallback => "silent-callback",
             Check::CrossSite => "cross-site",
+            Check::RenewalChannel => "renewal-channel",
+            Check::Logout => "logout",
             Check::ClockSkew => "clock-skew",
         }
     }
@@ -140,6 +150,8 @@ impl Check {
             Check::Cors => "token endpoint (CORS)",
             Check::SilentCallback => "silent callback URL",
             Check::CrossSite => "same-site provider",
+            Check::RenewalChannel => "renewal channel",
+            Check::Logout => "sign-out",
             Check::ClockSkew => "clock skew",
         }
     }
@@ -255,17 +267,6 @@ pub fn discovery_check(
         .map(String::as_str)
         .filter(|alg| Alg::from_name(alg).is_some())
         .collect();
-    if metadata.end_session_endpoint.is_none() && provider == ProviderKind::Generic {
-        return CheckResult::new(
-            Level::Amber,
-            format!(
-                "Discovery is fine, but the provider states no end_session_endpoint: sign-out \
-                 ends the app's session only, not the provider's ({url})."
-            ),
-            "Enable RP-initiated logout at the provider, or set \"provider\": \"auth0\" in \
-             config.json if it is Auth0.",
-        );
-    }
     let endpoints = if metadata.token_endpoint.is_some() {
         "authorization, token and JWKS"
     } else {
@@ -565,8 +566,13 @@ pub enum SilentProbe {
     },
     /// Back at the silent page, with parameters it could not parse (its error code).
     Unparsable(String),
-    /// The frame showed a provider page (an error or login page) or a refusal to be framed.
-    ProviderPage,
+    /// The frame loaded a page that is not the silent page (a provider's error or login page, or the
+    /// browser's page for a refused frame) and no answer followed. The page is another origin's: what
+    /// it says cannot be read.
+    ProviderPage {
+        /// The probe's authorize request, to open top-level and see the page.
+        authorize_url: String,
+    },
     /// No answer within the timeout.
     Timeout {
         /// The timeout, in seconds.
@@ -617,7 +623,7 @@ pub fn silent_check(
             "Check that the provider answers prompt=none with response_mode=fragment, as \
              requested.",
         ),
-        SilentProbe::ProviderPage if client_unknown => CheckResult::new(
+        SilentProbe::ProviderPage { .. } if client_unknown => CheckResult::new(
             Level::Red,
             format!(
                 "The provider showed an error page in the hidden frame: client \"{}\" is unknown \
@@ -629,22 +635,35 @@ pub fn silent_check(
                  {silent_url} is one of its redirect URIs."
             ),
         ),
-        SilentProbe::ProviderPage => CheckResult::new(
+        // The doctor cannot see the frame's page nor its status: it names every cause that shows a
+        // page there, and how to tell them apart, rather than guess one.
+        SilentProbe::ProviderPage { authorize_url } => CheckResult::new(
             Level::Red,
             format!(
-                "The provider showed its own page in the hidden frame instead of redirecting to \
-                 {silent_url}: that URL is not registered (or the provider refuses framing)."
+                "The provider showed a page in the hidden frame instead of redirecting to \
+                 {silent_url}. That page is another origin's, so the doctor cannot read it; it \
+                 comes from one of: {silent_url} is not registered as a redirect URI; the provider \
+                 refuses to be framed; the provider failed, or does not support prompt=none."
             ),
-            match config.provider {
-                ProviderKind::Auth0 => format!(
-                    "Add {silent_url} to Allowed Callback URLs in Applications → your application \
-                     → Settings in the Auth0 dashboard."
-                ),
-                ProviderKind::Generic => format!(
-                    "Register {silent_url} as a redirect URI of client \"{}\" at the provider.",
-                    config.client_id
-                ),
-            },
+            format!(
+                "{register} To tell the causes apart, find this prompt=none request in the \
+                 provider's log, or open it in a new tab (top-level, where framing does not \
+                 matter): an error about the redirect URI means it is not registered; arriving at \
+                 {silent_url} means it is, and the provider refuses framing (X-Frame-Options or CSP \
+                 frame-ancestors); a server error means the provider failed or does not support \
+                 prompt=none. The request: {authorize_url}",
+                register = match config.provider {
+                    ProviderKind::Auth0 => format!(
+                        "Add {silent_url} to Allowed Callback URLs in Applications → your \
+                         application → Settings in the Auth0 dashboard if it is not there."
+                    ),
+                    ProviderKind::Generic => format!(
+                        "Register {silent_url} as a redirect URI of client \"{}\" at the provider \
+                         if it is not one yet.",
+                        config.client_id
+                    ),
+                }
+            ),
         ),
         SilentProbe::Timeout { secs } => CheckResult::new(
             Level::Amber,
@@ -754,6 +773,234 @@ pub fn cross_site_check(app_origin: &str, issuer: &str, cookie_withheld: bool) -
         ),
         fix,
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewal channel
+// ---------------------------------------------------------------------------------------------
+
+/// What the doctor knows about the session, for the renewal-channel check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Not signed in: whether the provider issues refresh tokens is not known yet.
+    Nothing,
+    /// A session without a refresh token (none was issued, or it was refused and dropped).
+    Session,
+    /// A session holding a refresh token.
+    RefreshToken,
+}
+
+/// The renewal-channel check: which channel renewal will take here (`renewal` in config.json, and
+/// whether the session holds a refresh token), and whether that channel can work: the iframe needs the
+/// provider's cookie in a frame, which a cross-site provider does not get in browsers that block or
+/// partition third-party cookies (`withheld`: this browser already kept it out).
+pub fn renewal_channel_check(
+    config: &Config,
+    app_origin: &str,
+    held: Held,
+    withheld: bool,
+) -> CheckResult {
+    let cross_site = same_site(app_origin, &config.issuer) == Some(false);
+    let asks_offline = config
+        .scope
+        .split(' ')
+        .any(|scope| scope == "offline_access");
+    let get_refresh_tokens = if config.provider == ProviderKind::Auth0 {
+        "Add offline_access to `scope` in config.json, and in the Auth0 dashboard turn on Allow Offline \
+         Access on the API and Refresh Token Rotation on the application (docs/providers.md)."
+    } else {
+        "Add offline_access to `scope` in config.json, and let the provider issue rotating refresh \
+         tokens to this public client (docs/providers.md, Renewal by refresh token)."
+    };
+    // Why the iframe may fail, by what this browser showed.
+    let iframe_risk = match (cross_site, withheld) {
+        (false, _) => None,
+        (true, true) => Some(Level::Red),
+        (true, false) => Some(Level::Amber),
+    };
+    match (config.renewal, held) {
+        (RenewalMode::Iframe, _) => match iframe_risk {
+            None => CheckResult::green(
+                "Renewal uses the hidden iframe (`renewal`: iframe), and the provider is on this \
+                 app's site: its cookie reaches the frame.",
+            ),
+            Some(level) => CheckResult::new(
+                level,
+                if level == Level::Red {
+                    "Renewal uses the hidden iframe only (`renewal`: iframe), and this browser keeps \
+                     the cross-site provider's cookie out of it: every renewal will answer \
+                     login_required."
+                } else {
+                    "Renewal uses the hidden iframe only (`renewal`: iframe), and the provider is on \
+                     another site: browsers that block third-party cookies will end the session at \
+                     each expiry."
+                },
+                format!("Set `renewal` to \"auto\" and use refresh tokens: {get_refresh_tokens}"),
+            ),
+        },
+        (_, Held::RefreshToken) => CheckResult::green(
+            "Renewal uses the refresh token this session holds: no third-party cookie is needed, in \
+             any browser.",
+        ),
+        (RenewalMode::RefreshToken, Held::Session) => CheckResult::new(
+            Level::Red,
+            "`renewal` is refresh_token, and this session holds none (the provider issued none, or \
+             refused it): renewal stops, and the session ends at expiry.",
+            get_refresh_tokens,
+        ),
+        (RenewalMode::Auto, Held::Session) => match iframe_risk {
+            None => CheckResult::new(
+                Level::Green,
+                "Renewal uses the hidden iframe: this session holds no refresh token, and the provider \
+                 is on this app's site, so its cookie reaches the frame.",
+                format!("Nothing to do. For browsers on other setups, refresh tokens need no cookie: {get_refresh_tokens}"),
+            ),
+            Some(level) => CheckResult::new(
+                level,
+                if level == Level::Red {
+                    "Renewal falls back to the hidden iframe (this session holds no refresh token), and \
+                     this browser keeps the cross-site provider's cookie out of it: the session will \
+                     end at each expiry."
+                } else {
+                    "Renewal falls back to the hidden iframe (this session holds no refresh token), and \
+                     the provider is on another site: browsers that block third-party cookies will end \
+                     the session at each expiry."
+                },
+                get_refresh_tokens,
+            ),
+        },
+        (mode, Held::Nothing) => {
+            let wants = if mode == RenewalMode::RefreshToken {
+                "refresh tokens only"
+            } else {
+                "the refresh token when one is issued, else the hidden iframe"
+            };
+            if asks_offline {
+                CheckResult::new(
+                    Level::Amber,
+                    format!(
+                        "Renewal will use {wants}; whether the provider issues refresh tokens shows \
+                         only after a sign-in."
+                    ),
+                    "Sign in, then run the doctor again.",
+                )
+            } else {
+                let level = match (mode, iframe_risk) {
+                    (RenewalMode::RefreshToken, _) => Level::Red,
+                    (_, Some(level)) => level,
+                    (_, None) => Level::Green,
+                };
+                let cause = match mode {
+                    RenewalMode::RefreshToken => "`renewal` is refresh_token, but the app does not ask \
+                        for offline_access: most providers then issue no refresh token, and the \
+                        session will end at expiry."
+                        .to_owned(),
+                    _ => format!(
+                        "Renewal will use the hidden iframe: the app does not ask for offline_access, \
+                         so most providers issue no refresh token{}.",
+                        if iframe_risk.is_some() {
+                            ", and the provider is on another site (third-party cookies)"
+                        } else {
+                            ""
+                        }
+                    ),
+                };
+                let fix = if level == Level::Green {
+                    "Nothing to do.".to_owned()
+                } else {
+                    get_refresh_tokens.to_owned()
+                };
+                CheckResult::new(level, cause, fix)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-out
+// ---------------------------------------------------------------------------------------------
+
+/// The sign-out check: whether "Log out" can end the provider session (an `end_session_endpoint`, or
+/// for Auth0 without one, `/v2/logout`), and how the app will go there. `post_logout_uri` is
+/// `<origin><post_logout_redirect_path>`. That the provider accepts it there cannot be checked
+/// without signing out, so the fix says where to register it.
+pub fn logout_check(
+    config: &Config,
+    metadata: &ProviderMetadata,
+    post_logout_uri: &str,
+) -> CheckResult {
+    let register = |place: &str| {
+        format!(
+            "Make sure {post_logout_uri} is {place} (the doctor cannot check it without signing \
+             you out)."
+        )
+    };
+    match (config.provider, &metadata.end_session_endpoint) {
+        (ProviderKind::Auth0, None) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to Auth0's {}/v2/logout by a redirect (GET) with client_id and \
+                 returnTo {post_logout_uri}: the tenant's discovery states no end_session_endpoint \
+                 (/oidc/logout), so there is no id_token_hint and no state to check.",
+                config.issuer.trim_end_matches('/')
+            ),
+            format!(
+                "{} For the standard logout, turn on RP-Initiated Logout End Session Endpoint \
+                 Discovery (Settings → Advanced → Login and Logout).",
+                register("in Allowed Logout URLs (Applications → your application → Settings)")
+            ),
+        ),
+        (ProviderKind::Auth0, Some(endpoint)) => CheckResult::new(
+            Level::Green,
+            format!(
+                "\"Log out\" goes to {endpoint} (Auth0's RP-initiated logout) by a redirect (GET) \
+                 with id_token_hint, client_id, state and post_logout_redirect_uri \
+                 {post_logout_uri}."
+            ),
+            register("in Allowed Logout URLs (Applications → your application → Settings)"),
+        ),
+        (ProviderKind::Generic, None) => CheckResult::new(
+            Level::Amber,
+            "The provider states no end_session_endpoint: \"Log out\" ends this app's session \
+             only, and the provider's stays open, so the next \"Log in\" may not ask for a \
+             password (the app says so after signing out).",
+            "Enable RP-initiated logout at the provider if it has it (Auth0: RP-Initiated Logout \
+             End Session Endpoint Discovery in Tenant Settings → Advanced, or \"provider\": \
+             \"auth0\"); otherwise users end the provider session on the provider's own site.",
+        ),
+        (ProviderKind::Generic, Some(endpoint)) => match config.logout_method {
+            LogoutMethod::Get => CheckResult::new(
+                Level::Green,
+                format!(
+                    "\"Log out\" goes to {endpoint} by a redirect (GET) with id_token_hint, \
+                     client_id, state and post_logout_redirect_uri {post_logout_uri}: every \
+                     provider that implements RP-initiated logout takes it."
+                ),
+                register(&format!(
+                    "a post-logout redirect URI of client \"{}\"",
+                    config.client_id
+                )),
+            ),
+            LogoutMethod::Post => CheckResult::new(
+                Level::Green,
+                format!(
+                    "\"Log out\" posts a form to {endpoint} (\"logout_method\": \"post\") with \
+                     id_token_hint, client_id, state and post_logout_redirect_uri \
+                     {post_logout_uri}: the id_token stays out of URLs, but not every provider \
+                     takes POST there."
+                ),
+                format!(
+                    "{} If sign-out leaves you on a provider error page (404, 405, 403 CSRF), the \
+                     provider does not take POST there: remove `logout_method` from config.json \
+                     (GET is the default).",
+                    register(&format!(
+                        "a post-logout redirect URI of client \"{}\"",
+                        config.client_id
+                    ))
+                ),
+            ),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1044,6 +1291,7 @@ mod tests {
             userinfo_endpoint: None,
             jwks_uri: "https://login.example.com/jwks".into(),
             end_session_endpoint: end_session.then(|| "https://login.example.com/end".into()),
+            revocation_endpoint: None,
             id_token_signing_alg_values_supported: algs.iter().map(|a| a.to_string()).collect(),
             response_types_supported: vec!["code".into()],
             code_challenge_methods_supported: vec!["S256".into()],
@@ -1061,15 +1309,11 @@ mod tests {
             "id_tokens signed with RS256",
             "Nothing",
         );
-        check(
-            discovery_check(url, &Ok(metadata(&["RS256"], false)), generic),
-            Level::Amber,
-            "no end_session_endpoint",
-            "RP-initiated logout",
-        );
-        // Auth0 signs out through /v2/logout: no end_session_endpoint is fine.
-        let auth0 = discovery_check(url, &Ok(metadata(&["RS256"], false)), ProviderKind::Auth0);
-        assert_eq!(auth0.level, Level::Green);
+        // Sign-out is the logout check's: discovery without end_session_endpoint is fine.
+        for provider in [generic, ProviderKind::Auth0] {
+            let result = discovery_check(url, &Ok(metadata(&["RS256"], false)), provider);
+            assert_eq!(result.level, Level::Green, "{provider:?}");
+        }
         let mismatch = ProbeError::Discovery(DiscoveryError::IssuerMismatch {
             configured: "https://login.example.com".into(),
             discovered: "https://login.example.com/".into(),
@@ -1320,20 +1564,42 @@ mod tests {
             "invalid_target (unknown audience)",
             "`audience`",
         );
+        let page = SilentProbe::ProviderPage {
+            authorize_url: "https://login.example.com/auth?prompt=none".into(),
+        };
+        let shown = silent_check(url, &generic, false, &page);
         check(
-            silent_check(url, &generic, false, &SilentProbe::ProviderPage),
+            shown.clone(),
             Level::Red,
             "not registered",
             "Register http://localhost:8080/silent/ as a redirect URI of client \"spa\"",
         );
+        // It cannot see the page: every cause, and how to tell them apart, not one guess.
+        for cause in [
+            "cannot read it",
+            "not registered as a redirect URI",
+            "refuses to be framed",
+            "failed, or does not support prompt=none",
+        ] {
+            assert!(shown.cause.contains(cause), "{cause}: {shown:?}");
+        }
+        for how in [
+            "provider's log",
+            "new tab (top-level",
+            "arriving at http://localhost:8080/silent/ means it is, and the provider refuses framing",
+            "does not support prompt=none",
+            "The request: https://login.example.com/auth?prompt=none",
+        ] {
+            assert!(shown.fix.contains(how), "{how}: {shown:?}");
+        }
         check(
-            silent_check(url, &auth0, false, &SilentProbe::ProviderPage),
+            silent_check(url, &auth0, false, &page),
             Level::Red,
             "not registered",
             "Add http://localhost:8080/silent/ to Allowed Callback URLs",
         );
         check(
-            silent_check(url, &generic, true, &SilentProbe::ProviderPage),
+            silent_check(url, &generic, true, &page),
             Level::Red,
             "client \"spa\" is unknown",
             "Set `client_id`",
@@ -1354,6 +1620,59 @@ mod tests {
             Level::Amber,
             "(no_response)",
             "fragment",
+        );
+    }
+
+    #[test]
+    fn logout_verdicts() {
+        let home = "http://localhost:8080/";
+        let with_endpoint = metadata(&["RS256"], true);
+        let without = metadata(&["RS256"], false);
+        check(
+            logout_check(&config(""), &with_endpoint, home),
+            Level::Green,
+            "goes to https://login.example.com/end by a redirect (GET) with id_token_hint, \
+             client_id, state and post_logout_redirect_uri http://localhost:8080/",
+            "http://localhost:8080/ is a post-logout redirect URI of client \"spa\"",
+        );
+        check(
+            logout_check(
+                &config(r#", "logout_method": "post""#),
+                &with_endpoint,
+                home,
+            ),
+            Level::Green,
+            "posts a form to https://login.example.com/end",
+            "remove `logout_method`",
+        );
+        let local_only = logout_check(&config(""), &without, home);
+        check(
+            local_only.clone(),
+            Level::Amber,
+            "no end_session_endpoint",
+            "Enable RP-initiated logout",
+        );
+        assert!(local_only.cause.contains("stays open"), "{local_only:?}");
+        // Auth0: /v2/logout, with or without its OIDC endpoint stated.
+        let auth0 = config(r#", "provider": "auth0""#);
+        check(
+            logout_check(&auth0, &without, home),
+            Level::Green,
+            "Auth0's https://login.example.com/v2/logout by a redirect (GET)",
+            "Allowed Logout URLs",
+        );
+        check(
+            logout_check(&auth0, &with_endpoint, home),
+            Level::Green,
+            "goes to https://login.example.com/end (Auth0's RP-initiated logout) by a redirect (GET) \
+             with id_token_hint",
+            "Allowed Logout URLs",
+        );
+        check(
+            logout_check(&auth0, &without, home),
+            Level::Green,
+            "no id_token_hint and no state",
+            "End Session Endpoint Discovery",
         );
     }
 
@@ -1379,6 +1698,8 @@ mod tests {
                 "cors",
                 "silent-callback",
                 "cross-site",
+                "renewal-channel",
+                "logout",
                 "clock-skew"
             ]
         );
@@ -1393,5 +1714,135 @@ mod tests {
         assert_eq!(origin_of("https://a.example?x"), "https://a.example");
         assert_eq!(origin_of("https://a.example"), "https://a.example");
         assert_eq!(origin_of("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn the_renewal_channel_by_mode_session_and_site() {
+        let here = "https://app.example.com";
+        let cross = "https://app.other.example";
+        let check_case = |renewal: &str,
+                          scope: &str,
+                          origin: &str,
+                          held: Held,
+                          withheld: bool,
+                          level: Level,
+                          cause: &str| {
+            let config = config(&format!(r#", "renewal": "{renewal}", "scope": "{scope}""#));
+            let result = renewal_channel_check(&config, origin, held, withheld);
+            assert_eq!(
+                result.level, level,
+                "{renewal} {held:?} {origin}: {result:?}"
+            );
+            assert!(result.cause.contains(cause), "{result:?}");
+        };
+        let plain = "openid profile";
+        let offline = "openid offline_access";
+        // A refresh token held: green whatever the site.
+        check_case(
+            "auto",
+            offline,
+            cross,
+            Held::RefreshToken,
+            true,
+            Level::Green,
+            "refresh token this session holds",
+        );
+        // The iframe on the app's site: green; across sites: amber, red once the browser showed it.
+        check_case(
+            "iframe",
+            plain,
+            here,
+            Held::Session,
+            false,
+            Level::Green,
+            "hidden iframe",
+        );
+        check_case(
+            "iframe",
+            plain,
+            cross,
+            Held::Session,
+            false,
+            Level::Amber,
+            "another site",
+        );
+        check_case(
+            "iframe",
+            plain,
+            cross,
+            Held::Session,
+            true,
+            Level::Red,
+            "login_required",
+        );
+        check_case(
+            "auto",
+            plain,
+            here,
+            Held::Session,
+            false,
+            Level::Green,
+            "holds no refresh token",
+        );
+        check_case(
+            "auto",
+            plain,
+            cross,
+            Held::Session,
+            true,
+            Level::Red,
+            "falls back",
+        );
+        // Refresh tokens only, and none held: red.
+        check_case(
+            "refresh_token",
+            offline,
+            here,
+            Held::Session,
+            false,
+            Level::Red,
+            "holds none",
+        );
+        // Not signed in: known only after a sign-in when offline_access is asked for.
+        check_case(
+            "auto",
+            offline,
+            cross,
+            Held::Nothing,
+            false,
+            Level::Amber,
+            "after a sign-in",
+        );
+        check_case(
+            "auto",
+            plain,
+            here,
+            Held::Nothing,
+            false,
+            Level::Green,
+            "hidden iframe",
+        );
+        check_case(
+            "auto",
+            plain,
+            cross,
+            Held::Nothing,
+            false,
+            Level::Amber,
+            "another site",
+        );
+        check_case(
+            "refresh_token",
+            plain,
+            here,
+            Held::Nothing,
+            false,
+            Level::Red,
+            "does not ask",
+        );
+        // The fix names Auth0's settings for Auth0.
+        let auth0 = config(r#", "provider": "auth0", "renewal": "iframe""#);
+        let result = renewal_channel_check(&auth0, cross, Held::Session, true);
+        assert!(result.fix.contains("Allow Offline Access"), "{result:?}");
     }
 }

@@ -4,6 +4,7 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form
 //! it expects.
 
+pub use crate::logout::LogoutMethod;
 use crate::urls::{check_endpoint, UrlProblem};
 use serde::de::DeserializeOwned;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -31,6 +32,21 @@ pub enum Flow {
     Code,
     /// Implicit `id_token token` (legacy, as in the seed): tokens in the URL fragment.
     Implicit,
+}
+
+/// How a session is renewed before its access token expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalMode {
+    /// A silent authorize request (`prompt=none`) in a hidden iframe: needs the provider's session
+    /// cookie inside the frame, which browsers blocking third-party cookies refuse when the provider
+    /// is on another site than the app.
+    Iframe,
+    /// The refresh-token grant only (the provider must issue refresh tokens, e.g. for the
+    /// `offline_access` scope); without one the session ends at expiry.
+    RefreshToken,
+    /// The refresh token while one is held, the iframe otherwise (none issued, or refused).
+    Auto,
 }
 
 /// Which provider dialect to speak where providers differ (logout).
@@ -99,6 +115,15 @@ pub struct AuthConfig {
     /// Provider dialect. Default [`ProviderKind::Generic`].
     #[serde(default = "default_provider")]
     pub provider: ProviderKind,
+    /// How renewal runs. Default [`RenewalMode::Auto`]. Refresh tokens need the provider to issue
+    /// them to this client (Auth0: "Allow Offline Access" on the API and Refresh Token Rotation, and
+    /// `offline_access` in `scope`).
+    #[serde(default = "default_renewal")]
+    pub renewal: RenewalMode,
+    /// How the browser goes to the provider's logout endpoint: a GET redirect (the default) or a form
+    /// POST (see [`crate::logout`] for what each puts where).
+    #[serde(default)]
+    pub logout_method: LogoutMethod,
 }
 
 fn default_scope() -> String {
@@ -121,6 +146,9 @@ fn default_post_logout_redirect_path() -> String {
 }
 fn default_provider() -> ProviderKind {
     ProviderKind::Generic
+}
+fn default_renewal() -> RenewalMode {
+    RenewalMode::Auto
 }
 
 /// A configuration that cannot be used, with what to do about it.
@@ -170,6 +198,8 @@ impl AuthConfig {
             silent_redirect_path: default_silent_redirect_path(),
             post_logout_redirect_path: default_post_logout_redirect_path(),
             provider: default_provider(),
+            renewal: default_renewal(),
+            logout_method: LogoutMethod::Get,
         }
     }
 
@@ -218,6 +248,18 @@ impl AuthConfig {
     /// Sets [`provider`](Self::provider).
     pub fn provider(mut self, provider: ProviderKind) -> AuthConfig {
         self.provider = provider;
+        self
+    }
+
+    /// Sets [`renewal`](Self::renewal).
+    pub fn renewal(mut self, renewal: RenewalMode) -> AuthConfig {
+        self.renewal = renewal;
+        self
+    }
+
+    /// Sets [`logout_method`](Self::logout_method).
+    pub fn logout_method(mut self, method: LogoutMethod) -> AuthConfig {
+        self.logout_method = method;
         self
     }
 
@@ -303,6 +345,13 @@ impl AuthConfig {
                     "must be an absolute path on this site, e.g. \"/callback\"",
                 );
             }
+        }
+        if self.provider == ProviderKind::Auth0 && self.logout_method == LogoutMethod::Post {
+            return fail(
+                "logout_method",
+                "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0 documents \
+                 its logout endpoints, /oidc/logout and /v2/logout, as GET",
+            );
         }
         Ok(())
     }
@@ -400,6 +449,12 @@ mod tests {
         assert_eq!(config.provider, ProviderKind::Generic);
         assert_eq!(config.storage, StorageKind::Local);
         assert_eq!(config.audience, None);
+        assert_eq!(config.renewal, RenewalMode::Auto);
+        let config = AuthConfig::from_json(
+            r#"{"issuer":"https://id.example.com/","client_id":"abc","renewal":"refresh_token"}"#,
+        )
+        .unwrap();
+        assert_eq!(config.renewal, RenewalMode::RefreshToken);
     }
 
     #[test]
@@ -456,6 +511,11 @@ mod tests {
             "unknown variant `cookie`",
         );
         check_error(
+            &with("renewal", "refresh".into()),
+            None,
+            "unknown variant `refresh`",
+        );
+        check_error(
             &with("redirect_path", "callback".into()),
             Some("redirect_path"),
             "absolute path",
@@ -472,6 +532,27 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(error.field, Some("redirect_path"));
+    }
+
+    #[test]
+    fn logout_method_is_get_or_post() {
+        assert_eq!(
+            AuthConfig::from_json(SHIPPED).unwrap().logout_method,
+            LogoutMethod::Get
+        );
+        let config = AuthConfig::from_json(&with("logout_method", "post".into())).unwrap();
+        assert_eq!(config.logout_method, LogoutMethod::Post);
+        check_error(
+            &with("logout_method", "put".into()),
+            None,
+            "`logout_method` must be \"get\"",
+        );
+        let mut auth0: Value = serde_json::from_str(&with("provider", "auth0".into())).unwrap();
+        auth0["logout_method"] = "post".into();
+        check_error(&auth0.to_string(), Some("logout_method"), "as GET");
+        // Serialized as it reads.
+        let text = serde_json::to_string(&config).unwrap();
+        assert!(text.contains(r#""logout_method":"post""#), "{text}");
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     /// RP-Initiated Logout endpoint; `None` means sign-out is local only.
     pub end_session_endpoint: Option<String>,
+    /// Token revocation (RFC 7009); where logout revokes a refresh token.
+    pub revocation_endpoint: Option<String>,
     /// JWS algorithms the provider may sign id_tokens with; at least one is [`Alg`]-supported.
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// `response_type` values the provider offers (empty when the document omits them).
@@ -182,6 +184,7 @@ pub fn parse_discovery(
     let userinfo_endpoint = optional_endpoint(&doc, "userinfo_endpoint")?;
     let jwks_uri = required_endpoint(&doc, "jwks_uri")?;
     let end_session_endpoint = optional_endpoint(&doc, "end_session_endpoint")?;
+    let revocation_endpoint = optional_endpoint(&doc, "revocation_endpoint")?;
     let algs = required(
         strings(&doc, "id_token_signing_alg_values_supported")?,
         "id_token_signing_alg_values_supported",
@@ -227,6 +230,7 @@ pub fn parse_discovery(
         userinfo_endpoint,
         jwks_uri,
         end_session_endpoint,
+        revocation_endpoint,
         id_token_signing_alg_values_supported: algs,
         response_types_supported: response_types,
         code_challenge_methods_supported: methods.unwrap_or_default(),
@@ -306,6 +310,7 @@ mod tests {
             "userinfo_endpoint": "http://localhost:4000/me",
             "jwks_uri": "http://localhost:4000/jwks",
             "end_session_endpoint": "http://localhost:4000/session/end",
+            "revocation_endpoint": "http://localhost:4000/token/revocation",
             "id_token_signing_alg_values_supported": ["ES256", "EdDSA", "PS256", "RS256"],
             "response_types_supported": ["code", "id_token token"],
             "code_challenge_methods_supported": ["S256"],
@@ -364,6 +369,7 @@ mod tests {
                 userinfo_endpoint: Some("http://localhost:4000/me".into()),
                 jwks_uri: "http://localhost:4000/jwks".into(),
                 end_session_endpoint: Some("http://localhost:4000/session/end".into()),
+                revocation_endpoint: Some("http://localhost:4000/token/revocation".into()),
                 id_token_signing_alg_values_supported: vec![
                     "ES256".into(),
                     "EdDSA".into(),

@@ -40,12 +40,28 @@ pub struct IdTokenExpectations<'a> {
     pub issuer: &'a str,
     /// This app's client id; `aud` must contain it.
     pub client_id: &'a str,
-    /// The nonce of the request the token answers; `nonce` must equal it.
-    pub nonce: &'a str,
+    /// What `nonce` (and, on refresh, `auth_time`) must be.
+    pub nonce: Nonce<'a>,
     /// The current time, in seconds since the Unix epoch.
     pub now_secs: i64,
     /// On renewal, the current session's `sub`: the user must not change.
     pub expected_sub: Option<&'a str>,
+}
+
+/// What an id_token's `nonce` must be, by what it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonce<'a> {
+    /// A sign-in or a silent renewal: the request's nonce, exactly (a replayed or injected token
+    /// fails here).
+    Request(&'a str),
+    /// A refresh-token grant (OpenID Connect Core §12.2): no nonce was sent, so the new token carries
+    /// none or the original token's; its `auth_time`, when present, is the original authentication's.
+    Refresh {
+        /// The original id_token's `nonce`.
+        original: Option<&'a str>,
+        /// The original id_token's `auth_time`.
+        auth_time: Option<i64>,
+    },
 }
 
 /// The validated claims the app keeps (in the session) and shows (on the profile page).
@@ -304,7 +320,18 @@ pub fn validate_id_token(
             return Err(IdTokenError::NotYetValid { nbf, now });
         }
     }
-    let nonce_matches = claims.nonce.as_deref() == Some(expect.nonce) && !expect.nonce.is_empty();
+    let nonce_matches = match expect.nonce {
+        Nonce::Request(nonce) => claims.nonce.as_deref() == Some(nonce) && !nonce.is_empty(),
+        Nonce::Refresh {
+            original,
+            auth_time,
+        } => {
+            (claims.nonce.is_none() || claims.nonce.as_deref() == original)
+                && (claims.auth_time.is_none()
+                    || auth_time.is_none()
+                    || claims.auth_time == auth_time)
+        }
+    };
     if !nonce_matches {
         return Err(IdTokenError::WrongNonce);
     }
@@ -422,7 +449,7 @@ mod tests {
     const EXPECT: IdTokenExpectations<'static> = IdTokenExpectations {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Nonce::Request(NONCE),
         now_secs: NOW,
         expected_sub: None,
     };
@@ -720,10 +747,49 @@ mod tests {
         );
         check_expect(
             IdTokenExpectations {
-                nonce: "",
+                nonce: Nonce::Request(""),
                 ..EXPECT
             },
             IdTokenError::WrongNonce,
+        );
+        // A refreshed id_token: no nonce, or the original's; the original authentication's time.
+        let refresh =
+            |original: Option<&'static str>, auth_time: Option<i64>| IdTokenExpectations {
+                nonce: Nonce::Refresh {
+                    original,
+                    auth_time,
+                },
+                ..EXPECT
+            };
+        check(
+            header(),
+            good(),
+            refresh(Some(NONCE), Some(NOW)),
+            Ok(Alg::Rs256),
+        );
+        check(
+            header(),
+            without(good(), "nonce"),
+            refresh(Some(NONCE), Some(NOW)),
+            Ok(Alg::Rs256),
+        );
+        check(
+            header(),
+            good(),
+            refresh(None, None),
+            Err(IdTokenError::WrongNonce),
+        );
+        check(
+            header(),
+            good(),
+            refresh(Some("other"), None),
+            Err(IdTokenError::WrongNonce),
+        );
+        check(
+            header(),
+            good(),
+            refresh(Some(NONCE), Some(NOW - 60)),
+            Err(IdTokenError::WrongNonce),
         );
         check_expect(
             IdTokenExpectations {

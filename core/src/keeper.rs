@@ -25,16 +25,22 @@
 //!   browser is back online; restoring an expired session keeps trying for [`RESTORE_PATIENCE_MS`];
 //!   interaction required stops renewal and the session ends at expiry; fatal ones end it now, in
 //!   every tab.
+//! - The channel: the refresh token while the session holds one (renewal `auto` or `refresh_token`),
+//!   the iframe otherwise (`auto` or `iframe`). A refused refresh token is dropped, and `auto` renews in
+//!   the iframe at once — once: the iframe's answer decides. A refresh token is never sent by two tabs:
+//!   renewals run under the lock, a newer session another tab stored is adopted first, and one this
+//!   tab cannot see (per-tab storage, its message not arrived) is waited for, never raced.
 //! - Memory storage keeps nothing across reloads: at start-up the session is restored by one silent
 //!   renewal, but only when this browser signed in before (a marker, no token, kept by the storage
 //!   glue): a visitor who never signed in costs the provider nothing.
 
+use crate::config::{AuthConfig, RenewalMode, StorageKind};
 use crate::id_token::IdTokenError;
-use crate::renewal::{RenewalClass, RenewalError};
+use crate::renewal::{Channel, RenewalClass, RenewalError};
 use crate::schedule::{self, renew_at, DEFAULT_LEAD_MS};
-use crate::session::{Session, SessionOwner, StoredSessionError};
+use crate::session::{RefreshToken, Session, SessionOwner, StoredSessionError};
 use crate::state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
-use crate::status::{IgnoredMessage, LogEntry, RenewalStatus, StatusNote, TokenSpan};
+use crate::status::{IgnoredMessage, LogEntry, RenewalStatus, StatusNote, Then, TokenSpan};
 use serde::{Deserialize, Serialize};
 
 /// How long restoring an expired session keeps retrying through transient failures (an outage, a
@@ -51,6 +57,9 @@ pub enum Input {
         stored: Result<Option<Session>, StoredSessionError>,
         /// The sign-in marker is present.
         signed_in_before: bool,
+        /// The page is where a logout's navigation ended: how it went (the user signed out; the
+        /// provider's session may be open still). No silent restore follows a logout.
+        after_logout: Option<SignOutReason>,
     },
     /// Start-up on the sign-in callback URL: the provider sent the user back.
     CallbackDetected,
@@ -74,10 +83,13 @@ pub enum Input {
     Wake(Wake),
     /// The app asked for one renewal now, whatever the schedule says.
     RenewNow,
-    /// The cross-tab renewal lock is held now; `stored` is the stored session read under it.
+    /// The cross-tab renewal lock is held now; what storage says under it.
     LockAcquired {
         /// The session in storage (another tab may have renewed it), if readable.
         stored: Option<Session>,
+        /// The `issued_at_ms` of the newest session any tab stored (a shared marker, no token): with
+        /// per-tab storage, tells that another tab holds a newer session (and refresh token).
+        newest: Option<u64>,
     },
     /// The lock could not be had (another tab held it too long, or the browser refused).
     LockFailed(String),
@@ -158,13 +170,12 @@ pub enum Command {
     AcquireLock,
     /// Release the renewal lock, if held.
     ReleaseLock,
-    /// Run silent renewal `id`; feed [`Input::RenewalFinished`]. The new id_token must name
-    /// `expected_sub` when given (the user stays the same).
+    /// Run renewal `id`; feed [`Input::RenewalFinished`].
     Renew {
         /// Tells renewals apart: only the current one's result counts.
         id: u64,
-        /// The current user's `sub`, when there is a session.
-        expected_sub: Option<String>,
+        /// How.
+        request: RenewalRequest,
     },
     /// Store this session (and the sign-in marker).
     Store(Session),
@@ -182,14 +193,50 @@ pub enum Command {
     CompleteLogin,
     /// Show this app path in the address bar (after a sign-in callback), without reloading.
     ReturnTo(String),
-    /// End the session at the provider too (RP-initiated logout): leaves the page.
+    /// Revoke the refresh token (RFC 7009), then end the session at the provider too (RP-initiated
+    /// logout): leaves the page.
     Logout {
         /// The id_token, to tell the provider whose session ends.
         id_token_hint: Option<String>,
+        /// The refresh token to revoke first.
+        refresh_token: Option<RefreshToken>,
     },
     /// Tell app code about this event-log entry.
     Notify(LogEntry),
 }
+
+/// What a renewal does.
+// One per renewal: boxing the session would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenewalRequest {
+    /// A silent authorize request in the hidden iframe; the new id_token must name `expected_sub`
+    /// when given (the user stays the same).
+    Iframe {
+        /// The current user's `sub`, when there is a session.
+        expected_sub: Option<String>,
+    },
+    /// The refresh-token grant for `session` (which holds the refresh token); the new id_token, if
+    /// any, is checked against the session's claims (OpenID Connect Core §12.2).
+    Refresh {
+        /// The session to refresh.
+        session: Session,
+    },
+}
+
+impl RenewalRequest {
+    /// The channel this request renews by.
+    pub fn channel(&self) -> Channel {
+        match self {
+            RenewalRequest::Iframe { .. } => Channel::Iframe,
+            RenewalRequest::Refresh { .. } => Channel::RefreshToken,
+        }
+    }
+}
+
+/// How many times a refresh waits (a second each) for another tab's newer session to arrive before
+/// renewal stops (renewal `refresh_token` with per-tab storage).
+const STALE_WAITS: u32 = 3;
 
 /// Where renewal stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +249,7 @@ enum Renewal {
     Running {
         id: u64,
         started_at_ms: u64,
+        channel: Channel,
     },
 }
 
@@ -210,6 +258,9 @@ enum Renewal {
 pub struct Keeper {
     /// Memory storage: a session is restored by silent renewal.
     restore_by_renewal: bool,
+    mode: RenewalMode,
+    /// Refreshes held back in a row because another tab holds a newer session.
+    stale_waits: u32,
     /// This tab's place in `[0, 1)`, spreading the tabs' renewal times.
     jitter: f64,
     /// State of the backoff jitter's generator (xorshift64*).
@@ -232,12 +283,13 @@ pub struct Keeper {
 }
 
 impl Keeper {
-    /// A keeper at start-up ([`AuthState::Loading`]). `restore_by_renewal`: the session lives in
-    /// memory only (restored by silent renewal); `seed`: random bits for this tab's jitter and the
-    /// backoff's.
-    pub fn new(restore_by_renewal: bool, seed: u64) -> Keeper {
+    /// A keeper at start-up ([`AuthState::Loading`]) for `config` (its `storage` and `renewal`);
+    /// `seed`: random bits for this tab's jitter and the backoff's.
+    pub fn new(config: &AuthConfig, seed: u64) -> Keeper {
         let mut keeper = Keeper {
-            restore_by_renewal,
+            restore_by_renewal: config.storage == StorageKind::Memory,
+            mode: config.renewal,
+            stale_waits: 0,
             jitter: 0.0,
             random: splitmix64(seed),
             auth: AuthState::Loading,
@@ -310,7 +362,8 @@ impl Step<'_> {
             Input::Loaded {
                 stored,
                 signed_in_before,
-            } => self.loaded(stored, signed_in_before),
+                after_logout,
+            } => self.loaded(stored, signed_in_before, after_logout),
             Input::CallbackDetected => {
                 self.keeper.completing_sign_in = true;
                 self.auth(AuthEvent::LoginStarted);
@@ -337,9 +390,14 @@ impl Step<'_> {
                 self.auth(AuthEvent::Failed(failure));
             }
             Input::LogoutRequested => {
-                let id_token_hint = self.keeper.auth.session().map(|s| s.id_token.clone());
+                let session = self.keeper.auth.session();
+                let id_token_hint = session.map(|s| s.id_token.clone());
+                let refresh_token = session.and_then(|s| s.refresh_token.clone());
                 self.sign_out(AuthEvent::SignedOut(SignOutReason::UserLoggedOut), true);
-                self.out.push(Command::Logout { id_token_hint });
+                self.out.push(Command::Logout {
+                    id_token_hint,
+                    refresh_token,
+                });
             }
             Input::Wake(wake) => {
                 if wake == Wake::Timer {
@@ -356,11 +414,16 @@ impl Step<'_> {
                     self.start_renewal(true);
                 }
             }
-            Input::LockAcquired { stored } => self.lock_acquired(stored),
+            Input::LockAcquired { stored, newest } => self.lock_acquired(stored, newest),
             Input::LockFailed(why) => {
                 if matches!(self.keeper.renewal, Renewal::Locking { .. }) {
                     self.keeper.renewal = Renewal::Idle;
-                    self.failed(RenewalError::Browser(format!("renewal lock: {why}")), 0);
+                    let channel = self.channel().unwrap_or(Channel::Iframe);
+                    self.failed(
+                        RenewalError::Browser(format!("renewal lock: {why}")),
+                        0,
+                        channel,
+                    );
                 }
             }
             Input::RenewalFinished { id, result } => self.finished(id, result),
@@ -380,7 +443,20 @@ impl Step<'_> {
         }
     }
 
-    fn loaded(&mut self, stored: Result<Option<Session>, StoredSessionError>, before: bool) {
+    fn loaded(
+        &mut self,
+        stored: Result<Option<Session>, StoredSessionError>,
+        before: bool,
+        after_logout: Option<SignOutReason>,
+    ) {
+        if let (Ok(None), Some(reason)) = (&stored, after_logout) {
+            self.auth(AuthEvent::SignedOut(reason));
+            self.note(StatusNote::SignedOut {
+                at_ms: self.now,
+                detail: reason.message().to_owned(),
+            });
+            return;
+        }
         match stored {
             Ok(Some(session)) => {
                 self.record_span(&session);
@@ -495,19 +571,33 @@ impl Step<'_> {
         }
     }
 
-    fn lock_acquired(&mut self, stored: Option<Session>) {
+    /// The channel the next renewal takes, by the mode and whether the session holds a refresh
+    /// token; `None` when it cannot renew at all (refresh tokens only, and none held).
+    fn channel(&self) -> Option<Channel> {
+        let held = self
+            .keeper
+            .auth
+            .session()
+            .is_some_and(|s| s.refresh_token.is_some());
+        match (self.keeper.mode, held) {
+            (RenewalMode::Iframe, _) | (RenewalMode::Auto, false) => Some(Channel::Iframe),
+            (_, true) => Some(Channel::RefreshToken),
+            (RenewalMode::RefreshToken, false) => None,
+        }
+    }
+
+    fn lock_acquired(&mut self, stored: Option<Session>, newest: Option<u64>) {
         let Renewal::Locking { forced } = self.keeper.renewal else {
             // Nothing waits for it any more (signed out meanwhile).
             self.out.push(Command::ReleaseLock);
             return;
         };
         let now = self.now;
-        // Another tab renewed while this one waited for the lock: take its session.
+        self.keeper.renewal = Renewal::Idle;
+        // Another tab renewed while this one waited for the lock: take its session (and its refresh
+        // token: ours was spent by that renewal), then decide again.
         if let (Some(current), Some(stored)) = (self.keeper.auth.session(), stored) {
-            if stored.expires_at_ms > current.expires_at_ms
-                && !is_due(&stored, now, self.keeper.jitter)
-            {
-                self.keeper.renewal = Renewal::Idle;
+            if stored.expires_at_ms > current.expires_at_ms && !stored.is_expired(now) {
                 self.out.push(Command::ReleaseLock);
                 self.new_session(stored, "");
                 return;
@@ -521,26 +611,64 @@ impl Step<'_> {
             && matches!(&self.keeper.auth, AuthState::SignedIn(s) if !is_due(s, now, self.keeper.jitter))
         {
             // Fresh after all (another tab's session arrived by message meanwhile).
-            self.keeper.renewal = Renewal::Idle;
             self.out.push(Command::ReleaseLock);
             self.decide();
             return;
+        }
+        let Some(mut channel) = self.channel() else {
+            self.out.push(Command::ReleaseLock);
+            return self.failed(RenewalError::NoRefreshToken, 0, Channel::RefreshToken);
+        };
+        let session = self.keeper.auth.session().cloned();
+        let stale = session
+            .as_ref()
+            .zip(newest)
+            .is_some_and(|(session, newest)| newest > session.issued_at_ms);
+        if channel == Channel::RefreshToken && stale {
+            // Another tab holds a newer session, which this tab cannot read yet: its refresh token
+            // replaced ours, and ours must not be sent again (reuse ends the grant for every tab).
+            if self.keeper.mode == RenewalMode::Auto {
+                channel = Channel::Iframe;
+            } else if self.keeper.stale_waits < STALE_WAITS {
+                self.keeper.stale_waits += 1;
+                self.out.push(Command::ReleaseLock);
+                self.keeper.retry_at = Some(now.saturating_add(1_000));
+                self.decide();
+                return;
+            } else {
+                self.out.push(Command::ReleaseLock);
+                return self.failed(
+                    RenewalError::RefreshTokenElsewhere,
+                    0,
+                    Channel::RefreshToken,
+                );
+            }
         }
         self.keeper.next_id += 1;
         let id = self.keeper.next_id;
         self.keeper.renewal = Renewal::Running {
             id,
             started_at_ms: now,
+            channel,
         };
-        self.note(StatusNote::Started { at_ms: now });
-        let expected_sub = self.keeper.auth.session().map(|s| s.claims.sub.clone());
-        self.out.push(Command::Renew { id, expected_sub });
+        self.note(StatusNote::Started {
+            at_ms: now,
+            channel,
+        });
+        let request = match (channel, session) {
+            (Channel::RefreshToken, Some(session)) => RenewalRequest::Refresh { session },
+            (_, session) => RenewalRequest::Iframe {
+                expected_sub: session.map(|s| s.claims.sub),
+            },
+        };
+        self.out.push(Command::Renew { id, request });
     }
 
     fn finished(&mut self, id: u64, result: Result<Session, RenewalError>) {
         let Renewal::Running {
             id: running,
             started_at_ms,
+            channel,
         } = self.keeper.renewal
         else {
             return;
@@ -555,30 +683,45 @@ impl Step<'_> {
                 self.note(StatusNote::Succeeded {
                     at_ms: self.now,
                     duration_ms,
+                    channel,
                 });
-                // Stored before the lock is released: a tab waiting for it reads the new session.
+                // Stored and announced before the lock is released: a tab waiting for it finds the
+                // new session (and refresh token) instead of spending the old one.
                 self.out.push(Command::Store(session.clone()));
-                self.out.push(Command::ReleaseLock);
                 self.out
                     .push(Command::Broadcast(TabNote::Session(session.clone())));
+                self.out.push(Command::ReleaseLock);
                 self.settle(session, AuthEvent::Renewed);
             }
             Err(error) => {
                 self.out.push(Command::ReleaseLock);
-                self.failed(error, duration_ms);
+                self.failed(error, duration_ms, channel);
             }
         }
     }
 
-    fn failed(&mut self, error: RenewalError, duration_ms: u64) {
-        let class = error.class();
-        self.note(StatusNote::Failed {
-            at_ms: self.now,
-            duration_ms,
-            error: error.clone(),
-        });
+    fn failed(&mut self, error: RenewalError, duration_ms: u64, channel: Channel) {
         let restoring = self.keeper.restoring_since.is_some();
-        match class {
+        if let RenewalError::RefreshTokenRefused(_) = error {
+            // Dropped, here and in storage: it will never be sent again.
+            if let Some(session) = self.keeper.auth.session() {
+                let without = session.without_refresh_token();
+                self.out.push(Command::Store(without.clone()));
+                self.replace_session(without);
+            }
+            if self.keeper.mode == RenewalMode::Auto {
+                self.note_failure(error, duration_ms, channel, Then::FallBack);
+                return self.start_renewal(true);
+            }
+        }
+        let then = match error.class() {
+            RenewalClass::Fatal => Then::End,
+            RenewalClass::InteractionRequired if restoring => Then::End,
+            RenewalClass::InteractionRequired => Then::Stop,
+            RenewalClass::Transient => Then::Retry,
+        };
+        self.note_failure(error.clone(), duration_ms, channel, then);
+        match error.class() {
             RenewalClass::Fatal => self.end_fatally(&error),
             RenewalClass::InteractionRequired if restoring => self.give_up_restoring(),
             // The status now says `stopped`: no more renewals; the session ends at expiry.
@@ -595,6 +738,32 @@ impl Step<'_> {
                 self.decide();
             }
         }
+    }
+
+    fn note_failure(
+        &mut self,
+        error: RenewalError,
+        duration_ms: u64,
+        channel: Channel,
+        then: Then,
+    ) {
+        self.note(StatusNote::Failed {
+            at_ms: self.now,
+            duration_ms,
+            error,
+            channel,
+            then,
+        });
+    }
+
+    /// The same state with `session` in place of the one held (its refresh token dropped).
+    fn replace_session(&mut self, session: Session) {
+        self.keeper.auth = match &self.keeper.auth {
+            AuthState::SignedIn(_) => AuthState::SignedIn(session),
+            AuthState::Expired(_) => AuthState::Expired(session),
+            other => other.clone(),
+        };
+        self.keeper.revision += 1;
     }
 
     /// The answer could not be trusted, or the grant is gone: the session ends here and in every tab.
@@ -638,6 +807,7 @@ impl Step<'_> {
     fn settle(&mut self, session: Session, event: fn(Session) -> AuthEvent) {
         self.keeper.retry_at = None;
         self.keeper.restoring_since = None;
+        self.keeper.stale_waits = 0;
         self.record_span(&session);
         self.auth(event(session));
         if let AuthState::Failed(_) = self.keeper.auth {
@@ -788,8 +958,17 @@ mod tests {
 
     impl Sim {
         fn new(memory: bool) -> Sim {
+            let storage = if memory {
+                StorageKind::Memory
+            } else {
+                StorageKind::Local
+            };
+            Sim::with(AuthConfig::new("http://localhost:4000", "oidc-renew-demo").storage(storage))
+        }
+
+        fn with(config: AuthConfig) -> Sim {
             Sim {
-                keeper: Keeper::new(memory, 42),
+                keeper: Keeper::new(&config, 42),
                 now: T0,
                 out: Vec::new(),
                 all: Vec::new(),
@@ -802,6 +981,7 @@ mod tests {
             sim.feed(Input::Loaded {
                 stored: Ok(Some(session("at-0", T0))),
                 signed_in_before: true,
+                after_logout: None,
             });
             sim
         }
@@ -837,6 +1017,13 @@ mod tests {
             })
         }
 
+        fn renew_request(&self) -> Option<&RenewalRequest> {
+            self.out.iter().find_map(|command| match command {
+                Command::Renew { request, .. } => Some(request),
+                _ => None,
+            })
+        }
+
         fn has(&self, expected: &Command) -> bool {
             self.out.contains(expected)
         }
@@ -848,7 +1035,10 @@ mod tests {
                 "no lock asked for: {:?}",
                 self.out
             );
-            self.feed(Input::LockAcquired { stored: None });
+            self.feed(Input::LockAcquired {
+                stored: None,
+                newest: None,
+            });
             self.renew_id()
                 .unwrap_or_else(|| panic!("no renewal started: {:?}", self.out))
         }
@@ -900,7 +1090,9 @@ mod tests {
                 Command::Notify(sim.keeper.status().log.back().unwrap().clone()),
                 Command::Renew {
                     id,
-                    expected_sub: Some("demo".into())
+                    request: RenewalRequest::Iframe {
+                        expected_sub: Some("demo".into())
+                    }
                 }
             ]
         );
@@ -917,8 +1109,8 @@ mod tests {
             order,
             [
                 Command::Store(renewed.clone()),
-                Command::ReleaseLock,
                 Command::Broadcast(TabNote::Session(renewed.clone())),
+                Command::ReleaseLock,
                 Command::SetTimer(Some(renew_at(
                     due,
                     due + LIFE,
@@ -937,7 +1129,7 @@ mod tests {
     fn jitter_spreads_tabs_and_stays_within_five_seconds() {
         let dues: Vec<u64> = (1..50)
             .map(|seed| {
-                let keeper = Keeper::new(false, seed);
+                let keeper = Keeper::new(&AuthConfig::new("https://id.example.com", "c"), seed);
                 renew_at(T0, T0 + LIFE, DEFAULT_LEAD_MS, keeper.jitter)
             })
             .collect();
@@ -1165,6 +1357,7 @@ mod tests {
         out.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         assert_eq!(out.feed(Input::RenewNow), &[]);
     }
@@ -1178,7 +1371,10 @@ mod tests {
         let newer = session("at-tab", due);
         sim.feed(Input::FromTab(TabNote::Session(newer.clone())));
         assert_eq!(sim.state(), &AuthState::SignedIn(newer));
-        sim.feed(Input::LockAcquired { stored: None });
+        sim.feed(Input::LockAcquired {
+            stored: None,
+            newest: None,
+        });
         assert!(sim.has(&Command::ReleaseLock));
         assert_eq!(sim.renew_id(), None);
     }
@@ -1191,6 +1387,7 @@ mod tests {
         let stored = session("at-tab", due - 1_000);
         sim.feed(Input::LockAcquired {
             stored: Some(stored.clone()),
+            newest: None,
         });
         assert_eq!(sim.renew_id(), None);
         assert!(sim.has(&Command::ReleaseLock));
@@ -1208,6 +1405,7 @@ mod tests {
         sim.wake(due_at(&sim), Wake::Timer);
         sim.feed(Input::LockAcquired {
             stored: Some(session("at-0", T0)),
+            newest: None,
         });
         assert!(sim.renew_id().is_some());
     }
@@ -1218,6 +1416,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         // Signed in in another tab: signed in here too, stored in this tab's area.
         let theirs = session("at-tab", T0);
@@ -1272,7 +1471,8 @@ mod tests {
         );
         assert!(sim.has(&Command::Broadcast(TabNote::SignedOut)));
         assert!(sim.has(&Command::Logout {
-            id_token_hint: Some("h.p.s".into())
+            id_token_hint: Some("h.p.s".into()),
+            refresh_token: None,
         }));
         assert_eq!(
             sim.log_kinds().last(),
@@ -1287,6 +1487,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: false,
+            after_logout: None,
         });
         assert_eq!(sim.state(), &AuthState::SignedOut { reason: None });
         assert!(!sim.all.contains(&Command::AcquireLock));
@@ -1296,12 +1497,13 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: true,
+            after_logout: None,
         });
         assert_eq!(sim.state(), &AuthState::Loading);
         let id = sim.grant_lock();
         assert!(sim.has(&Command::Renew {
             id,
-            expected_sub: None
+            request: RenewalRequest::Iframe { expected_sub: None }
         }));
         let restored = session("at-1", T0);
         sim.finish(id, Ok(restored.clone()));
@@ -1312,6 +1514,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Ok(None),
             signed_in_before: true,
+            after_logout: None,
         });
         let id = sim.grant_lock();
         sim.finish(id, Err(login_required()));
@@ -1326,6 +1529,7 @@ mod tests {
         sim.at(T0 + 2 * LIFE).feed(Input::Loaded {
             stored: Ok(Some(session("at-0", T0))),
             signed_in_before: true,
+            after_logout: None,
         });
         assert!(matches!(sim.state(), AuthState::Expired(_)));
         assert!(sim.has(&Command::AcquireLock));
@@ -1334,6 +1538,7 @@ mod tests {
         sim.feed(Input::Loaded {
             stored: Err(StoredSessionError::Corrupted),
             signed_in_before: true,
+            after_logout: None,
         });
         assert_eq!(
             sim.state(),
@@ -1345,6 +1550,29 @@ mod tests {
         let entry = sim.keeper.status().log.back().unwrap();
         assert!(entry.detail.contains("not readable"), "{entry:?}");
         assert!(sim.has(&Command::Notify(entry.clone())));
+    }
+
+    #[test]
+    fn back_from_a_logout_no_silent_restore_runs_and_the_page_says_how_it_went() {
+        for reason in [
+            SignOutReason::UserLoggedOut,
+            SignOutReason::ProviderLogoutUnconfirmed,
+        ] {
+            let mut sim = Sim::new(true);
+            sim.feed(Input::Loaded {
+                stored: Ok(None),
+                signed_in_before: true,
+                after_logout: Some(reason),
+            });
+            assert_eq!(
+                sim.state(),
+                &AuthState::SignedOut {
+                    reason: Some(reason)
+                }
+            );
+            assert!(!sim.all.contains(&Command::AcquireLock), "{reason:?}");
+            assert_eq!(sim.log_kinds(), [crate::status::LogKind::SignedOut]);
+        }
     }
 
     #[test]
@@ -1430,8 +1658,277 @@ mod tests {
         sim.wake(due_at(&sim), Wake::Timer);
         sim.feed(Input::LogoutRequested);
         assert_eq!(
-            sim.feed(Input::LockAcquired { stored: None }),
+            sim.feed(Input::LockAcquired {
+                stored: None,
+                newest: None
+            }),
             &[Command::ReleaseLock]
         );
+    }
+
+    // ---- the refresh-token channel ----
+
+    fn with_rt(token: &str, rt: &str, issued_at_ms: u64) -> Session {
+        session(token, issued_at_ms).with_refresh_token(Some(rt.into()))
+    }
+
+    /// Signed in with a refresh token, renewal `mode`, local storage.
+    fn signed_in_with_rt(mode: RenewalMode) -> Sim {
+        let mut sim =
+            Sim::with(AuthConfig::new("http://localhost:4000", "oidc-renew-demo").renewal(mode));
+        sim.feed(Input::Loaded {
+            stored: Ok(Some(with_rt("at-0", "rt-0", T0))),
+            signed_in_before: true,
+            after_logout: None,
+        });
+        sim
+    }
+
+    fn refused() -> RenewalError {
+        RenewalError::RefreshTokenRefused(crate::token::TokenError::Provider {
+            error: "invalid_grant".into(),
+            description: None,
+        })
+    }
+
+    fn refresh_of(sim: &Sim) -> Option<String> {
+        match sim.renew_request() {
+            Some(RenewalRequest::Refresh { session }) => session
+                .refresh_token
+                .as_ref()
+                .map(|rt| rt.expose().to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_channel_by_mode_and_refresh_token() {
+        for (mode, has_rt, expected) in [
+            (RenewalMode::Auto, true, Some(Channel::RefreshToken)),
+            (RenewalMode::Auto, false, Some(Channel::Iframe)),
+            (RenewalMode::RefreshToken, true, Some(Channel::RefreshToken)),
+            (RenewalMode::RefreshToken, false, None),
+            (RenewalMode::Iframe, true, Some(Channel::Iframe)),
+            (RenewalMode::Iframe, false, Some(Channel::Iframe)),
+        ] {
+            let mut sim = Sim::with(
+                AuthConfig::new("http://localhost:4000", "oidc-renew-demo").renewal(mode),
+            );
+            let held = if has_rt {
+                with_rt("at-0", "rt-0", T0)
+            } else {
+                session("at-0", T0)
+            };
+            sim.feed(Input::Loaded {
+                stored: Ok(Some(held)),
+                signed_in_before: true,
+                after_logout: None,
+            });
+            sim.wake(due_at(&sim), Wake::Timer);
+            sim.feed(Input::LockAcquired {
+                stored: None,
+                newest: None,
+            });
+            let channel = sim.renew_request().map(RenewalRequest::channel);
+            assert_eq!(channel, expected, "{mode:?} with a refresh token: {has_rt}");
+            if expected.is_none() {
+                // Nothing to renew with: stopped, the banner asks to sign in; the session stays.
+                assert_eq!(
+                    sim.keeper.status().stopped,
+                    Some(RenewalError::NoRefreshToken)
+                );
+                assert!(matches!(sim.state(), AuthState::SignedIn(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_refresh_rotates_the_token_and_announces_it_before_the_lock_is_released() {
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        assert_eq!(refresh_of(&sim).as_deref(), Some("rt-0"));
+        let renewed = with_rt("at-1", "rt-1", sim.now);
+        sim.finish(id, Ok(renewed.clone()));
+        let effects: Vec<_> = sim
+            .out
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Command::Store(_) | Command::Broadcast(_) | Command::ReleaseLock
+                )
+            })
+            .cloned()
+            .collect();
+        assert_eq!(
+            effects,
+            [
+                Command::Store(renewed.clone()),
+                Command::Broadcast(TabNote::Session(renewed.clone())),
+                Command::ReleaseLock
+            ]
+        );
+        let last = sim.keeper.status().last.clone().unwrap();
+        assert_eq!(last.channel, Channel::RefreshToken);
+        assert!(sim
+            .keeper
+            .status()
+            .log
+            .back()
+            .unwrap()
+            .detail
+            .ends_with("by refresh token"));
+        // The next renewal sends the new token, never the old one.
+        sim.wake(
+            renew_at(sim.now, sim.now + LIFE, DEFAULT_LEAD_MS, sim.keeper.jitter),
+            Wake::Timer,
+        );
+        sim.grant_lock();
+        assert_eq!(refresh_of(&sim).as_deref(), Some("rt-1"));
+    }
+
+    #[test]
+    fn a_refused_refresh_token_is_dropped_and_auto_falls_back_to_the_iframe_once() {
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        sim.finish(id, Err(refused()));
+        // Dropped here and in storage; the iframe is asked for at once, without backoff.
+        let dropped = session("at-0", T0);
+        assert!(sim.has(&Command::Store(dropped.clone())), "{:?}", sim.out);
+        assert_eq!(sim.state(), &AuthState::SignedIn(dropped));
+        assert!(sim.has(&Command::AcquireLock));
+        assert_eq!(sim.keeper.status().stopped, None);
+        let entry = sim.keeper.status().log.back().unwrap();
+        assert!(
+            entry.detail.contains("renewing in the iframe instead"),
+            "{entry:?}"
+        );
+        let id = sim.grant_lock();
+        assert_eq!(
+            sim.renew_request().map(RenewalRequest::channel),
+            Some(Channel::Iframe)
+        );
+        // The iframe needs the user too: stopped, no more attempts by either channel.
+        sim.finish(id, Err(login_required()));
+        assert_eq!(sim.keeper.status().stopped, Some(login_required()));
+        assert_eq!(sim.wake(T0 + LIFE - 1, Wake::Online), &[]);
+    }
+
+    #[test]
+    fn refresh_tokens_only_stop_when_refused_and_never_touch_the_iframe() {
+        let mut sim = signed_in_with_rt(RenewalMode::RefreshToken);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        sim.finish(id, Err(refused()));
+        assert_eq!(sim.keeper.status().stopped, Some(refused()));
+        assert!(!sim.has(&Command::AcquireLock));
+        assert!(matches!(sim.state(), AuthState::SignedIn(s) if s.refresh_token.is_none()));
+        // Memory storage with refresh tokens only: a reload cannot restore (nothing to refresh with).
+        let mut sim = Sim::with(
+            AuthConfig::new("http://localhost:4000", "oidc-renew-demo")
+                .storage(StorageKind::Memory)
+                .renewal(RenewalMode::RefreshToken),
+        );
+        sim.feed(Input::Loaded {
+            stored: Ok(None),
+            signed_in_before: true,
+            after_logout: None,
+        });
+        sim.feed(Input::LockAcquired {
+            stored: None,
+            newest: None,
+        });
+        assert_eq!(sim.state(), &AuthState::SignedOut { reason: None });
+        assert!(!sim.all.iter().any(|c| matches!(c, Command::Renew { .. })));
+    }
+
+    #[test]
+    fn a_transient_refresh_failure_retries_by_refresh_token() {
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        sim.finish(id, Err(RenewalError::Network("offline".into())));
+        assert_eq!(sim.keeper.status().failures_in_row, 1);
+        let retry = sim.keeper.retry_at.unwrap();
+        sim.wake(retry, Wake::Timer);
+        sim.grant_lock();
+        assert_eq!(refresh_of(&sim).as_deref(), Some("rt-0"));
+    }
+
+    #[test]
+    fn a_refresh_token_is_never_sent_by_two_tabs() {
+        // Shared storage: the other tab's renewal is stored before the lock comes here; it is adopted
+        // (with its refresh token) even when it is due too, and renewal goes on with that one.
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        // Late (a throttled tab): the other tab's session, 10 ms younger, is due by now too.
+        sim.wake(due_at(&sim) + 1_000, Wake::Timer);
+        let theirs = with_rt("at-tab", "rt-tab", T0 + 10);
+        sim.feed(Input::LockAcquired {
+            stored: Some(theirs.clone()),
+            newest: Some(T0 + 10),
+        });
+        assert_eq!(sim.renew_request(), None, "rt-0 was spent by the other tab");
+        assert_eq!(sim.state(), &AuthState::SignedIn(theirs));
+        assert!(
+            sim.has(&Command::AcquireLock),
+            "still due: renews again, with rt-tab"
+        );
+        sim.feed(Input::LockAcquired {
+            stored: None,
+            newest: Some(T0 + 10),
+        });
+        assert_eq!(refresh_of(&sim).as_deref(), Some("rt-tab"));
+
+        // Per-tab storage: another tab stored a newer session this tab has not heard of yet. Auto
+        // renews in the iframe instead of sending the spent token.
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.wake(due_at(&sim), Wake::Timer);
+        sim.feed(Input::LockAcquired {
+            stored: None,
+            newest: Some(T0 + 10),
+        });
+        assert_eq!(
+            sim.renew_request().map(RenewalRequest::channel),
+            Some(Channel::Iframe)
+        );
+        // Refresh tokens only: wait for the other tab's session (it is on its way)...
+        let mut sim = signed_in_with_rt(RenewalMode::RefreshToken);
+        sim.wake(due_at(&sim), Wake::Timer);
+        sim.feed(Input::LockAcquired {
+            stored: None,
+            newest: Some(T0 + 10),
+        });
+        assert_eq!(sim.renew_request(), None);
+        assert!(sim.has(&Command::ReleaseLock));
+        // ...which arrives: adopted, nothing was sent twice.
+        let theirs = with_rt("at-tab", "rt-tab", T0 + 10);
+        sim.feed(Input::FromTab(TabNote::Session(theirs.clone())));
+        assert_eq!(sim.state(), &AuthState::SignedIn(theirs));
+        // If it never arrives, renewal stops after a few tries rather than reuse the token.
+        let mut sim = signed_in_with_rt(RenewalMode::RefreshToken);
+        for _ in 0..=STALE_WAITS {
+            sim.wake(sim.keeper.retry_at.unwrap_or(due_at(&sim)), Wake::Timer);
+            sim.feed(Input::LockAcquired {
+                stored: None,
+                newest: Some(T0 + 10),
+            });
+            assert_eq!(sim.renew_request(), None);
+        }
+        assert!(sim.keeper.status().stopped.is_some());
+        assert!(!sim.all.iter().any(|c| matches!(c, Command::Renew { .. })));
+    }
+
+    #[test]
+    fn logout_hands_over_the_refresh_token_for_revocation() {
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.feed(Input::LogoutRequested);
+        let logout = sim.out.iter().find_map(|c| match c {
+            Command::Logout { refresh_token, .. } => Some(refresh_token.clone()),
+            _ => None,
+        });
+        assert_eq!(logout, Some(Some(RefreshToken::new("rt-0".into()))));
+        assert!(sim.has(&Command::Forget));
     }
 }

@@ -67,3 +67,8 @@ pub use session::{Session, SessionOwner, StoredSessionError};
 pub use state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
 pub use token::{parse_token_response, token_request_body, TokenError, TokenResponse};
 pub use transaction::{safe_return_to, Transaction, TransactionError, TRANSACTION_TTL_MS};
+
+// The README's examples are compiled and run as doctests, so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -9,7 +9,9 @@
 //!   invalid, another user, `invalid_grant`). The session ends now.
 
 use super::callback::CallbackError;
+use super::discovery::DiscoveryError;
 use super::id_token::IdTokenError;
+use super::jwks::JwksError;
 use super::token::TokenError;
 
 /// What kind of failure a renewal failure is.
@@ -34,6 +36,25 @@ impl RenewalClass {
     }
 }
 
+/// How a renewal gets its new tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A silent authorize request (`prompt=none`) in the hidden iframe, then the code exchange.
+    Iframe,
+    /// The refresh-token grant at the token endpoint.
+    RefreshToken,
+}
+
+impl Channel {
+    /// A short name for the session panel and the event log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Iframe => "iframe",
+            Channel::RefreshToken => "refresh token",
+        }
+    }
+}
+
 /// Why a silent renewal failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewalError {
@@ -48,12 +69,18 @@ pub enum RenewalError {
     /// No answer from the hidden frame within the timeout.
     Timeout,
     /// The hidden frame showed a page that is not our silent page (a login or error page at the
-    /// provider, or a page that refused framing), and no answer followed.
+    /// provider, or a page that refused framing), and no answer followed, while the provider answers
+    /// requests (else it is [`RenewalError::Network`]: see [`fail_fast_error`]).
     FailFast,
     /// Our silent page received parameters it could not parse (its error code).
     Unparsable(String),
-    /// A request to the provider did not get through (offline, DNS, CORS refusal).
+    /// A request to the provider did not get through (offline, DNS, CORS refusal, an HTTP error
+    /// status where a document was expected): the browser's words.
     Network(String),
+    /// The discovery document came back, but not one this client can use.
+    Discovery(DiscoveryError),
+    /// The provider's key set came back, but without a key this client can use.
+    Jwks(JwksError),
     /// The callback did not match the request (state, issuer) or lacked a token.
     Callback(CallbackError),
     /// The token endpoint refused or failed.
@@ -62,6 +89,14 @@ pub enum RenewalError {
     IdToken(IdTokenError),
     /// Something else the browser refused (storage, crypto).
     Browser(String),
+    /// The provider refused the refresh token (`invalid_grant`: expired, revoked, or its grant ended
+    /// after a reuse was detected). It is dropped; the iframe may still renew (renewal `auto`).
+    RefreshTokenRefused(TokenError),
+    /// Renewal is set to use refresh tokens only, and the provider issued none.
+    NoRefreshToken,
+    /// Another tab renewed the session (spending the refresh token this tab holds) and its new one
+    /// never reached this tab (per-tab storage, no message): sending ours would be a reuse.
+    RefreshTokenElsewhere,
 }
 
 /// The OAuth errors by which a provider answers `prompt=none` when it needs the user
@@ -87,8 +122,15 @@ impl RenewalError {
             | RenewalError::FailFast
             | RenewalError::Unparsable(_)
             | RenewalError::Network(_)
+            // A provider mid-deployment, or a proxy's page: worth another try later.
+            | RenewalError::Discovery(_)
+            | RenewalError::Jwks(_)
             | RenewalError::Browser(_) => RenewalClass::Transient,
             RenewalError::Token(error) if error.is_transient() => RenewalClass::Transient,
+            // The user must sign in again (unless the iframe still can): not a forged answer.
+            RenewalError::RefreshTokenRefused(_)
+            | RenewalError::NoRefreshToken
+            | RenewalError::RefreshTokenElsewhere => RenewalClass::InteractionRequired,
             RenewalError::Callback(_) | RenewalError::Token(_) | RenewalError::IdToken(_) => {
                 RenewalClass::Fatal
             }
@@ -114,6 +156,8 @@ impl RenewalError {
             RenewalError::FailFast => "provider_page_shown".into(),
             RenewalError::Unparsable(code) => format!("unparsable_callback:{code}"),
             RenewalError::Network(_) => "network".into(),
+            RenewalError::Discovery(_) => "discovery".into(),
+            RenewalError::Jwks(_) => "jwks".into(),
             RenewalError::Callback(CallbackError::StateMismatch) => "state_mismatch".into(),
             RenewalError::Callback(_) => "invalid_callback".into(),
             RenewalError::Token(error) if error.is_invalid_grant() => "invalid_grant".into(),
@@ -121,7 +165,27 @@ impl RenewalError {
             RenewalError::IdToken(IdTokenError::SubjectChanged) => "subject_changed".into(),
             RenewalError::IdToken(_) => "invalid_id_token".into(),
             RenewalError::Browser(_) => "browser".into(),
+            RenewalError::RefreshTokenRefused(_) => "refresh_token_refused".into(),
+            RenewalError::NoRefreshToken => "no_refresh_token".into(),
+            RenewalError::RefreshTokenElsewhere => "refresh_token_elsewhere".into(),
         }
+    }
+}
+
+/// What a fail-fast renewal was (the hidden frame loaded a page that is not the silent page, and no
+/// answer followed), given `probe`: whether the provider answered a request made right after (see
+/// `http::reachable`). The frame's document is cross-origin either way, so the page itself cannot be
+/// read: when the provider does not answer (offline, connection refused), the page was the browser's
+/// own network error page, a network failure; when it answers, it was the provider's page.
+///
+/// The probe comes a second after the frame's error: a provider that came back in between is
+/// reported as `provider_page_shown` (transient as well).
+pub fn fail_fast_error(probe: Result<(), String>) -> RenewalError {
+    match probe {
+        Ok(()) => RenewalError::FailFast,
+        Err(why) => RenewalError::Network(format!(
+            "the hidden frame showed the browser's network error page ({why})"
+        )),
     }
 }
 
@@ -148,10 +212,23 @@ impl std::fmt::Display for RenewalError {
                 write!(f, "the silent page got a bad callback ({code})")
             }
             RenewalError::Network(why) => write!(f, "the provider could not be reached: {why}"),
+            RenewalError::Discovery(error) => write!(f, "{error}"),
+            RenewalError::Jwks(error) => write!(f, "{error}"),
             RenewalError::Callback(error) => write!(f, "{error}"),
             RenewalError::Token(error) => write!(f, "{error}"),
             RenewalError::IdToken(error) => write!(f, "{error}"),
             RenewalError::Browser(why) => write!(f, "the browser refused: {why}"),
+            RenewalError::RefreshTokenRefused(error) => {
+                write!(f, "the provider no longer accepts the refresh token: {error}")
+            }
+            RenewalError::NoRefreshToken => f.write_str(
+                "the provider issued no refresh token (check `offline_access` in the scope and the \
+                 client's refresh-token settings)",
+            ),
+            RenewalError::RefreshTokenElsewhere => f.write_str(
+                "another tab renewed the session and its new refresh token did not reach this tab: \
+                 reload the page",
+            ),
         }
     }
 }
@@ -241,6 +318,16 @@ mod tests {
             "network",
         );
         check(
+            RenewalError::Discovery(DiscoveryError::NotJson),
+            RenewalClass::Transient,
+            "discovery",
+        );
+        check(
+            RenewalError::Jwks(JwksError::NoUsableKeys),
+            RenewalClass::Transient,
+            "jwks",
+        );
+        check(
             RenewalError::Token(TokenError::Server(503)),
             RenewalClass::Transient,
             "token_error",
@@ -250,9 +337,25 @@ mod tests {
             description: None,
         };
         check(
-            RenewalError::Token(invalid_grant),
+            RenewalError::Token(invalid_grant.clone()),
             RenewalClass::Fatal,
             "invalid_grant",
+        );
+        // On the refresh channel the same answer asks for the user, it does not end the session.
+        check(
+            RenewalError::RefreshTokenRefused(invalid_grant),
+            RenewalClass::InteractionRequired,
+            "refresh_token_refused",
+        );
+        check(
+            RenewalError::NoRefreshToken,
+            RenewalClass::InteractionRequired,
+            "no_refresh_token",
+        );
+        check(
+            RenewalError::RefreshTokenElsewhere,
+            RenewalClass::InteractionRequired,
+            "refresh_token_elsewhere",
         );
         check(
             RenewalError::Callback(CallbackError::StateMismatch),
@@ -269,6 +372,22 @@ mod tests {
             RenewalClass::Fatal,
             "invalid_id_token",
         );
+    }
+
+    #[test]
+    fn a_fail_fast_with_the_provider_unreachable_is_a_network_failure() {
+        let offline = fail_fast_error(Err("the browser is offline".into()));
+        assert_eq!(offline.code(), "network");
+        assert_eq!(offline.class(), RenewalClass::Transient);
+        assert_eq!(
+            offline.to_string(),
+            "the provider could not be reached: the hidden frame showed the browser's network \
+             error page (the browser is offline)"
+        );
+        let shown = fail_fast_error(Ok(()));
+        assert_eq!(shown, RenewalError::FailFast);
+        assert_eq!(shown.code(), "provider_page_shown");
+        assert_eq!(shown.class(), RenewalClass::Transient);
     }
 
     #[test]

@@ -20,8 +20,32 @@ pub const ISSUED_AT_LEEWAY_MS: u64 = 60 * 1000;
 /// Largest stored session accepted: two tokens and some claims.
 pub const MAX_STORED_SESSION_LEN: usize = 64 * 1024;
 
-/// A signed-in session. Times in milliseconds since the Unix epoch.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// A refresh token: a credential that outlives the access token, so it never shows in a log
+/// (`Debug` prints its length only) and is sent only in a token or revocation request's body.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct RefreshToken(String);
+
+impl RefreshToken {
+    /// A refresh token as the token endpoint issued it.
+    pub fn new(token: String) -> RefreshToken {
+        RefreshToken(token)
+    }
+
+    /// The token itself, for the request body that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefreshToken({} bytes)", self.0.len())
+    }
+}
+
+/// A signed-in session. Times in milliseconds since the Unix epoch. Its `Debug` form shows no token.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The bearer token for API calls.
     pub access_token: String,
@@ -39,6 +63,28 @@ pub struct Session {
     /// sessions stored without one.
     #[serde(default)]
     pub audience: Option<String>,
+    /// The refresh token, when the provider issued one (renewal then uses it instead of the iframe,
+    /// by the configured `renewal`). Stored where the session is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field(
+                "access_token",
+                &format_args!("{} bytes", self.access_token.len()),
+            )
+            .field("id_token", &format_args!("{} bytes", self.id_token.len()))
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("issued_at_ms", &self.issued_at_ms)
+            .field("scope", &self.scope)
+            .field("sub", &self.claims.sub)
+            .field("audience", &self.audience)
+            .field("refresh_token", &self.refresh_token)
+            .finish()
+    }
 }
 
 /// Whom a stored session must belong to: the configured provider, client and API. Keys are
@@ -144,6 +190,59 @@ impl Session {
             scope,
             claims,
             audience: None,
+            refresh_token: None,
+        }
+    }
+
+    /// This session, holding `refresh_token` when one was issued.
+    pub fn with_refresh_token(self, refresh_token: Option<String>) -> Session {
+        Session {
+            refresh_token: refresh_token.map(RefreshToken::new),
+            ..self
+        }
+    }
+
+    /// The session after a refresh at `now_ms`: the new access token and its lifetime, the rotated
+    /// refresh token (or the same one, for a provider that does not rotate), and the new id_token
+    /// with its claims when the provider sent one (already validated against this session's).
+    pub fn refreshed(
+        &self,
+        access_token: String,
+        expires_in_secs: Option<u64>,
+        refresh_token: Option<String>,
+        id_token: Option<(String, IdClaims)>,
+        now_ms: u64,
+    ) -> Session {
+        let keep_lifetime = expires_in_secs.is_none() && id_token.is_none();
+        let (id_token, claims) =
+            id_token.unwrap_or_else(|| (self.id_token.clone(), self.claims.clone()));
+        let mut next = Session::new(
+            access_token,
+            id_token,
+            expires_in_secs,
+            self.scope.clone(),
+            claims,
+            now_ms,
+        );
+        if keep_lifetime {
+            // Neither `expires_in` nor a new id_token: the old lifetime is the best guess.
+            let lifetime = self.expires_at_ms.saturating_sub(self.issued_at_ms);
+            next.expires_at_ms = now_ms.saturating_add(lifetime);
+        }
+        Session {
+            audience: self.audience.clone(),
+            refresh_token: refresh_token
+                .map(RefreshToken::new)
+                .or_else(|| self.refresh_token.clone()),
+            ..next
+        }
+    }
+
+    /// This session without its refresh token (the provider refused it).
+    pub fn without_refresh_token(&self) -> Session {
+        Session {
+            refresh_token: None,
+            ..self.clone()
         }
     }
 
@@ -200,10 +299,17 @@ impl Session {
                 return Err(StoredSessionError::EmptyField(name));
             }
         }
-        for (name, token) in [
-            ("access_token", &session.access_token),
-            ("id_token", &session.id_token),
-        ] {
+        let mut tokens = vec![
+            ("access_token", session.access_token.as_str()),
+            ("id_token", session.id_token.as_str()),
+        ];
+        if let Some(refresh) = &session.refresh_token {
+            tokens.push(("refresh_token", refresh.expose()));
+        }
+        for (name, token) in tokens {
+            if token.is_empty() {
+                return Err(StoredSessionError::EmptyField(name));
+            }
             if !token.bytes().all(|byte| (0x20..=0x7e).contains(&byte)) {
                 return Err(StoredSessionError::InvalidToken(name));
             }
@@ -262,6 +368,65 @@ mod tests {
             NOW_MS,
         )
         .with_audience(Some(AUDIENCE.into()))
+    }
+
+    #[test]
+    fn refresh_tokens_are_kept_rotated_and_never_shown() {
+        let held = session().with_refresh_token(Some("rt-1".into()));
+        // Stored and read back with it; a damaged one is refused like any token.
+        let stored = held.to_stored();
+        assert_eq!(
+            Session::from_stored(&stored, NOW_MS, &OWNER),
+            Ok(held.clone())
+        );
+        let mut damaged: Value = serde_json::from_str(&stored).unwrap();
+        damaged["refresh_token"] = json!("rt\u{7}");
+        assert_eq!(
+            Session::from_stored(&damaged.to_string(), NOW_MS, &OWNER),
+            Err(StoredSessionError::InvalidToken("refresh_token"))
+        );
+        damaged["refresh_token"] = json!("");
+        assert_eq!(
+            Session::from_stored(&damaged.to_string(), NOW_MS, &OWNER),
+            Err(StoredSessionError::EmptyField("refresh_token"))
+        );
+        // Sessions stored before refresh tokens existed still read.
+        assert_eq!(
+            Session::from_stored(&session().to_stored(), NOW_MS, &OWNER).map(|s| s.refresh_token),
+            Ok(None)
+        );
+        // Rotation: a new refresh token replaces the old; without one the old one stays.
+        let later = NOW_MS + 240_000;
+        let rotated = held.refreshed("at-2".into(), Some(300), Some("rt-2".into()), None, later);
+        assert_eq!(
+            rotated.refresh_token.as_ref().map(RefreshToken::expose),
+            Some("rt-2")
+        );
+        assert_eq!(
+            (rotated.issued_at_ms, rotated.expires_at_ms),
+            (later, later + 300_000)
+        );
+        assert_eq!(
+            (rotated.id_token.as_str(), &rotated.claims),
+            ("a.b.c", &held.claims)
+        );
+        assert_eq!(rotated.audience.as_deref(), Some(AUDIENCE));
+        let same = held.refreshed("at-2".into(), None, None, None, later);
+        assert_eq!(
+            same.refresh_token.as_ref().map(RefreshToken::expose),
+            Some("rt-1")
+        );
+        assert_eq!(
+            same.expires_at_ms,
+            later + 300_000,
+            "the old lifetime, without expires_in"
+        );
+        assert_eq!(held.without_refresh_token().refresh_token, None);
+        // No token in the Debug form.
+        let shown = format!("{rotated:?}");
+        for secret in ["at-2", "rt-2", "a.b.c"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     fn stored_with(path: &[&str], value: Value) -> String {

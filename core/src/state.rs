@@ -109,6 +109,13 @@ pub enum SignOutReason {
     StoredSessionInvalid,
     /// The user logged out in another tab.
     OtherTab,
+    /// The user logged out, but only here: the provider offers no logout endpoint.
+    ProviderLogoutUnsupported,
+    /// The user logged out, but only here: the provider could not be reached.
+    ProviderUnreachable,
+    /// The user logged out and went to the provider, but came back without the provider's
+    /// confirmation (the `state` sent).
+    ProviderLogoutUnconfirmed,
 }
 
 impl SignOutReason {
@@ -121,6 +128,24 @@ impl SignOutReason {
                 "Your saved session could not be read. Sign in again."
             }
             SignOutReason::OtherTab => "You signed out in another tab.",
+            SignOutReason::ProviderLogoutUnsupported => {
+                "You are signed out of this app only: the sign-in provider offers apps no way to end \
+                 your session there, so it may still be open, and the next \"Log in\" may not ask \
+                 for your password. To end it, sign out on the provider's own site, or clear this \
+                 browser's cookies for it."
+            }
+            SignOutReason::ProviderUnreachable => {
+                "You are signed out of this app only: the sign-in provider could not be reached to \
+                 end your session there, so it may still be open, and the next \"Log in\" may not \
+                 ask for your password. To end it, sign out on the provider's own site, or clear \
+                 this browser's cookies for it."
+            }
+            SignOutReason::ProviderLogoutUnconfirmed => {
+                "You are signed out of this app, but the sign-in provider did not confirm that it \
+                 ended your session there: it may still be open, and the next \"Log in\" may not \
+                 ask for your password. To end it, log in and log out again, or sign out on the \
+                 provider's own site."
+            }
         }
     }
 }
@@ -479,8 +504,21 @@ mod tests {
             SignOutReason::SessionExpired,
             SignOutReason::StoredSessionInvalid,
             SignOutReason::OtherTab,
+            SignOutReason::ProviderLogoutUnsupported,
+            SignOutReason::ProviderUnreachable,
+            SignOutReason::ProviderLogoutUnconfirmed,
         ] {
             assert!(reason.message().ends_with('.'), "{reason:?}");
+        }
+        // Signed out here only: the page says the provider session may be open, and how to end it.
+        for reason in [
+            SignOutReason::ProviderLogoutUnsupported,
+            SignOutReason::ProviderUnreachable,
+            SignOutReason::ProviderLogoutUnconfirmed,
+        ] {
+            let message = reason.message();
+            assert!(message.contains("may still be open"), "{message}");
+            assert!(message.contains("To end it"), "{message}");
         }
     }
 }

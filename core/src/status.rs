@@ -3,7 +3,7 @@
 //! changed only by the session keeper (`keeper`), from the same inputs that change the sign-in
 //! state, so the two never disagree.
 
-use crate::renewal::{RenewalClass, RenewalError};
+use crate::renewal::{Channel, RenewalClass, RenewalError};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
@@ -122,8 +122,11 @@ pub struct LastRenewal {
     pub at_ms: u64,
     /// `None` on success, else the failure.
     pub error: Option<RenewalError>,
-    /// From iframe creation to the new session stored (or to the failure).
+    /// From the renewal's start (its iframe created, or its refresh request made) to the new session
+    /// stored (or to the failure).
     pub duration_ms: u64,
+    /// How it renewed (or tried to).
+    pub channel: Channel,
 }
 
 /// The renewal status.
@@ -150,20 +153,39 @@ pub struct RenewalStatus {
     pub sessions: VecDeque<TokenSpan>,
 }
 
+/// What the keeper does after a failed renewal (its decision, recorded by the status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Then {
+    /// Retry with backoff: one more failure in a row.
+    Retry,
+    /// Renewal stopped: the provider needs the user; the session ends at expiry.
+    Stop,
+    /// The session ends now.
+    End,
+    /// The refresh token was refused: renew in the iframe instead, now.
+    FallBack,
+}
+
 /// A change to the status (made by the keeper).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StatusNote {
     /// The next renewal or retry is (or is no longer) scheduled.
     Scheduled(Option<u64>),
     /// A renewal began.
-    Started { at_ms: u64 },
+    Started { at_ms: u64, channel: Channel },
     /// A renewal succeeded.
-    Succeeded { at_ms: u64, duration_ms: u64 },
-    /// A renewal failed.
+    Succeeded {
+        at_ms: u64,
+        duration_ms: u64,
+        channel: Channel,
+    },
+    /// A renewal failed; the keeper decided what comes next.
     Failed {
         at_ms: u64,
         duration_ms: u64,
         error: RenewalError,
+        channel: Channel,
+        then: Then,
     },
     /// Another tab's session was adopted.
     Adopted { at_ms: u64 },
@@ -211,12 +233,20 @@ impl RenewalStatus {
                 }
                 return None;
             }
-            StatusNote::Started { at_ms } => {
+            StatusNote::Started { at_ms, channel } => {
                 next.in_flight = true;
                 next.next_at_ms = None;
-                (at_ms, LogKind::RenewalStarted, String::new())
+                (
+                    at_ms,
+                    LogKind::RenewalStarted,
+                    format!("by {}", channel.name()),
+                )
             }
-            StatusNote::Succeeded { at_ms, duration_ms } => {
+            StatusNote::Succeeded {
+                at_ms,
+                duration_ms,
+                channel,
+            } => {
                 next.in_flight = false;
                 next.failures_in_row = 0;
                 next.stopped = None;
@@ -225,31 +255,43 @@ impl RenewalStatus {
                     at_ms,
                     error: None,
                     duration_ms,
+                    channel,
                 });
                 (
                     at_ms,
                     LogKind::RenewalSucceeded,
-                    format!("in {duration_ms} ms"),
+                    format!("in {duration_ms} ms by {}", channel.name()),
                 )
             }
             StatusNote::Failed {
                 at_ms,
                 duration_ms,
                 error,
+                channel,
+                then,
             } => {
                 next.in_flight = false;
-                let error_class = error.class();
-                match error_class {
-                    RenewalClass::Transient => next.failures_in_row += 1,
-                    RenewalClass::InteractionRequired => next.stopped = Some(error.clone()),
-                    RenewalClass::Fatal => {}
+                match then {
+                    Then::Retry => next.failures_in_row += 1,
+                    Then::Stop => next.stopped = Some(error.clone()),
+                    Then::End | Then::FallBack => {}
                 }
+                let error_class = error.class();
                 class = Some(error_class);
-                let detail = format!("{} ({}): {error}", error.code(), error_class.name());
+                let mut detail = format!(
+                    "{} ({}, {}): {error}",
+                    error.code(),
+                    error_class.name(),
+                    channel.name()
+                );
+                if then == Then::FallBack {
+                    detail.push_str("; renewing in the iframe instead");
+                }
                 next.last = Some(LastRenewal {
                     at_ms,
                     error: Some(error),
                     duration_ms,
+                    channel,
                 });
                 (at_ms, LogKind::RenewalFailed, detail)
             }
@@ -321,13 +363,18 @@ mod tests {
     fn a_renewal_cycle() {
         let status = RenewalStatus::default()
             .apply(StatusNote::Scheduled(Some(10)))
-            .apply(StatusNote::Started { at_ms: 10 });
+            .apply(StatusNote::Started {
+                at_ms: 10,
+                channel: Channel::Iframe,
+            });
         assert!(status.in_flight);
         assert_eq!(status.next_at_ms, None);
         let status = status.apply(StatusNote::Failed {
             at_ms: 20,
             duration_ms: 10,
             error: RenewalError::Timeout,
+            channel: Channel::Iframe,
+            then: Then::Retry,
         });
         assert_eq!(
             (
@@ -338,10 +385,14 @@ mod tests {
             (false, 1, true)
         );
         let status = status
-            .apply(StatusNote::Started { at_ms: 30 })
+            .apply(StatusNote::Started {
+                at_ms: 30,
+                channel: Channel::RefreshToken,
+            })
             .apply(StatusNote::Succeeded {
                 at_ms: 40,
                 duration_ms: 10,
+                channel: Channel::RefreshToken,
             });
         assert_eq!((status.failures_in_row, status.renewals), (0, 1));
         assert_eq!(status.last.as_ref().map(|last| last.duration_ms), Some(10));
@@ -357,7 +408,9 @@ mod tests {
             ]
         );
         assert!(
-            status.log[1].detail.starts_with("timeout (transient)"),
+            status.log[1]
+                .detail
+                .starts_with("timeout (transient, iframe)"),
             "{:?}",
             status.log[1]
         );
@@ -394,6 +447,8 @@ mod tests {
             at_ms: 1,
             duration_ms: 1,
             error: login_required(),
+            channel: Channel::Iframe,
+            then: Then::Stop,
         });
         assert_eq!(status.stopped, Some(login_required()));
         assert_eq!(status.failures_in_row, 0);
@@ -417,7 +472,10 @@ mod tests {
     #[test]
     fn a_flood_of_ignored_messages_cannot_push_real_events_out() {
         let ignored = |reason| StatusNote::Ignored { at_ms: 7, reason };
-        let mut status = RenewalStatus::default().apply(StatusNote::Started { at_ms: 1 });
+        let mut status = RenewalStatus::default().apply(StatusNote::Started {
+            at_ms: 1,
+            channel: Channel::Iframe,
+        });
         for _ in 0..10_000 {
             status = status.apply(ignored(IgnoredMessage::WrongOrigin));
             status = status.apply(ignored(IgnoredMessage::WrongSource));
@@ -425,6 +483,7 @@ mod tests {
         status = status.apply(StatusNote::Succeeded {
             at_ms: 9,
             duration_ms: 8,
+            channel: Channel::Iframe,
         });
         status = status.apply(ignored(IgnoredMessage::WrongOrigin));
         let summary: Vec<_> = status
@@ -435,10 +494,10 @@ mod tests {
         assert_eq!(
             summary,
             [
-                (LogKind::RenewalStarted, "", 1),
+                (LogKind::RenewalStarted, "by iframe", 1),
                 (LogKind::MessageIgnored, "WrongOrigin", 10_000),
                 (LogKind::MessageIgnored, "WrongSource", 10_000),
-                (LogKind::RenewalSucceeded, "in 8 ms", 1),
+                (LogKind::RenewalSucceeded, "in 8 ms by iframe", 1),
                 // After another event, a new entry.
                 (LogKind::MessageIgnored, "WrongOrigin", 1),
             ]
@@ -450,7 +509,10 @@ mod tests {
     fn the_log_is_bounded_and_counts_ignored_messages() {
         let mut status = RenewalStatus::default();
         for at_ms in 0..(LOG_CAPACITY as u64 + 5) {
-            status = status.apply(StatusNote::Started { at_ms });
+            status = status.apply(StatusNote::Started {
+                at_ms,
+                channel: Channel::Iframe,
+            });
         }
         assert_eq!(status.log.len(), LOG_CAPACITY);
         assert_eq!(status.log.front().map(|entry| entry.at_ms), Some(5));

@@ -32,6 +32,25 @@ pub fn token_request_body(
         .finish()
 }
 
+/// The body of a refresh-token grant (RFC 6749 §6) by a public client. The scope is left out: the
+/// refreshed tokens keep the original grant's.
+pub fn refresh_request_body(refresh_token: &str, client_id: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("client_id", client_id)
+        .finish()
+}
+
+/// The body of a token revocation (RFC 7009 §2.1) of a refresh token, by a public client.
+pub fn revocation_request_body(refresh_token: &str, client_id: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", refresh_token)
+        .append_pair("token_type_hint", "refresh_token")
+        .append_pair("client_id", client_id)
+        .finish()
+}
+
 /// A successful token response (RFC 6749 §5.1), checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenResponse {
@@ -45,6 +64,8 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     /// The granted scope, when the provider states it.
     pub scope: Option<String>,
+    /// A refresh token, when the provider issued one (non-empty, printable ASCII).
+    pub refresh_token: Option<String>,
 }
 
 /// Why a token response is refused.
@@ -209,12 +230,20 @@ fn success(json: &Object) -> Result<TokenResponse, TokenError> {
     if id_token.as_deref() == Some("") {
         return Err(TokenError::InvalidField("id_token"));
     }
+    let refresh_token = string("refresh_token")?;
+    // RFC 6749 §A.17: VSCHAR only; it is sent back in a form body and stored.
+    if let Some(token) = &refresh_token {
+        if token.is_empty() || !token.bytes().all(|byte| (0x20..=0x7e).contains(&byte)) {
+            return Err(TokenError::InvalidField("refresh_token"));
+        }
+    }
     Ok(TokenResponse {
         access_token,
         token_type,
         expires_in,
         id_token,
         scope: string("scope")?,
+        refresh_token,
     })
 }
 
@@ -251,6 +280,7 @@ mod tests {
             expires_in,
             id_token: id_token.map(Into::into),
             scope: scope.map(Into::into),
+            refresh_token: None,
         })
     }
 
@@ -283,14 +313,40 @@ mod tests {
     }
 
     #[test]
+    fn refresh_and_revocation_bodies() {
+        assert_eq!(
+            refresh_request_body("tGzv3JOkF0XG5Qx2TlKWIA", "oidc-renew-demo"),
+            "grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA&client_id=oidc-renew-demo"
+        );
+        assert_eq!(
+            revocation_request_body("a+b/c=", "id ="),
+            "token=a%2Bb%2Fc%3D&token_type_hint=refresh_token&client_id=id+%3D"
+        );
+    }
+
+    #[test]
     fn successful_responses() {
         // RFC 6749 §4.1.4's example, with an id_token (OpenID Connect Core §3.1.3.3).
         check(
             200,
             r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600,
                 "refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","id_token":"a.b.c"}"#,
-            ok("2YotnFZFEjr1zCsicMWpAA", Some(3600), Some("a.b.c"), None),
+            ok("2YotnFZFEjr1zCsicMWpAA", Some(3600), Some("a.b.c"), None).map(|response| {
+                TokenResponse {
+                    refresh_token: Some("tGzv3JOkF0XG5Qx2TlKWIA".into()),
+                    ..response
+                }
+            }),
         );
+        // A refresh token is checked like a token: not empty, printable ASCII.
+        for bad in [json!(""), json!("a\nb"), json!("é"), json!(7)] {
+            check(
+                200,
+                &json!({"access_token": "at", "token_type": "Bearer", "refresh_token": bad})
+                    .to_string(),
+                Err(TokenError::InvalidField("refresh_token")),
+            );
+        }
         check(
             200,
             &json!({"access_token": "at", "token_type": "Bearer", "scope": "openid email"})

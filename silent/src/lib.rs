@@ -21,3 +21,8 @@ mod bundle;
 
 pub use message::{decode_message, DecodeError, SilentMessage, MESSAGE_TYPE};
 pub use parse::{parse_callback, select_params, Callback, Outcome, ParseError, Tokens};
+
+// The README's examples are compiled and run as doctests, so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -16,8 +16,8 @@
 use crate::app::fetch_config;
 use crate::doctor::{
     clock_skew_check, config_check, cookie_withheld, cors_check, cors_not_used, cross_site_check,
-    discovery_check, jwks_check, origin_of, silent_check, skew_estimate_ms, Check, CheckResult,
-    Level, SilentProbe,
+    discovery_check, jwks_check, logout_check, origin_of, renewal_channel_check, silent_check,
+    skew_estimate_ms, Check, CheckResult, Held, Level, SilentProbe,
 };
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
@@ -28,7 +28,7 @@ use yew_oidc::core::jwks::Alg;
 use yew_oidc::core::jwt::decode_jwt;
 use yew_oidc::core::silent_callback::Outcome;
 use yew_oidc::diagnostics::{Diagnostics, TokenProbe};
-use yew_oidc::{use_optional_auth, Flow, IframeRenewer, SilentOutcome, SilentRequest};
+use yew_oidc::{use_optional_auth, AuthState, Flow, IframeRenewer, SilentOutcome, SilentRequest};
 
 /// How long the silent probe may take, as long as a renewal may.
 const PROBE_TIMEOUT_MS: u32 = 10_000;
@@ -123,6 +123,8 @@ struct Runner {
     answer: Rc<RefCell<Option<oneshot::Sender<SilentOutcome>>>>,
     /// The session's receipt time and `iat`, and its id_token's algorithm, when there is one.
     session: Option<(u64, i64, Option<Alg>)>,
+    /// What the session holds, for the renewal-channel check.
+    held: Held,
 }
 
 impl Runner {
@@ -227,6 +229,17 @@ impl Runner {
         if !self.report(Check::CrossSite, cross_site) {
             return;
         }
+        let channel = renewal_channel_check(&config, &origin, self.held, withheld);
+        if !self.report(Check::RenewalChannel, channel) {
+            return;
+        }
+        let post_logout = format!("{origin}{}", config.post_logout_redirect_path);
+        if !self.report(
+            Check::Logout,
+            logout_check(&config, &metadata, &post_logout),
+        ) {
+            return;
+        }
         let skew = self
             .session
             .map(|(received_at_ms, iat, _)| skew_estimate_ms(received_at_ms, iat));
@@ -258,6 +271,7 @@ impl Runner {
         if !self.live() {
             return None;
         }
+        let authorize_url = request.url.clone();
         self.probe.set(Some(request));
         // A dropped sender: the page went away, or a new run replaced this one.
         let outcome = receiver.await.ok()?;
@@ -271,7 +285,7 @@ impl Runner {
                 } => SilentProbe::Refused { error, description },
             },
             SilentOutcome::Unparsable(code) => SilentProbe::Unparsable(code),
-            SilentOutcome::FailFast => SilentProbe::ProviderPage,
+            SilentOutcome::FailFast => SilentProbe::ProviderPage { authorize_url },
             SilentOutcome::Timeout => SilentProbe::Timeout {
                 secs: PROBE_TIMEOUT_MS / 1000,
             },
@@ -312,6 +326,11 @@ pub fn doctor_page() -> Html {
             (session.issued_at_ms, session.claims.iat, alg)
         })
     });
+    let held = match auth.as_ref().and_then(|auth| auth.state().session()) {
+        Some(session) if session.refresh_token.is_some() => Held::RefreshToken,
+        Some(_) => Held::Session,
+        None => Held::Nothing,
+    };
 
     {
         let runner = Runner {
@@ -321,11 +340,22 @@ pub fn doctor_page() -> Html {
             probe: probe.clone(),
             answer: answer.clone(),
             session,
+            held,
         };
-        use_effect_with(*run, move |run| {
-            runner.current.set(*run);
+        // The run starts once the app's session is known (restored, or none): opened directly
+        // (a bookmark, a reload), the page renders before the stored session is read.
+        let settled = auth
+            .as_ref()
+            .is_none_or(|auth| !matches!(auth.state(), AuthState::Loading | AuthState::SigningIn));
+        use_effect_with((*run, settled), move |(run, settled)| {
+            let run = *run;
+            if !*settled {
+                runner.current.set(0);
+            } else {
+                runner.current.set(run);
+                wasm_bindgen_futures::spawn_local(runner.clone().run());
+            }
             let (current, answer) = (runner.current.clone(), runner.answer.clone());
-            wasm_bindgen_futures::spawn_local(runner.run());
             move || {
                 current.set(0);
                 // A probe still waiting ends now (its frame is gone with the page): it holds the

@@ -11,18 +11,20 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Re-renders the calling component every `period_ms` (for countdowns); returns the current time.
+/// Re-renders the calling component every `period_ms` (for countdowns); returns the current time,
+/// read at this render: a render for another reason (the page woke from sleep, the session changed)
+/// shows the clock as it is, not the last tick's.
 #[hook]
 pub(crate) fn use_now(period_ms: u32) -> u64 {
-    let now = use_state(now_ms);
+    let tick = use_state(now_ms);
     {
-        let now = now.clone();
+        let tick = tick.clone();
         use_effect_with(period_ms, move |period_ms| {
-            let interval = Interval::new(*period_ms, move || now.set(now_ms()));
+            let interval = Interval::new(*period_ms, move || tick.set(now_ms()));
             move || drop(interval)
         });
     }
-    *now
+    now_ms()
 }
 
 /// `1 h 02 min`, `4 min 05 s`, `12 s`.
@@ -32,6 +34,15 @@ pub fn format_duration(ms: u64) -> String {
         0..=59 => format!("{seconds} s"),
         60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
         _ => format!("{} h {:02} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+/// The time left in the "sign in again" banner: whole minutes (`4 min`: never more than is left),
+/// and seconds under a minute (`7 s`), where rounding to minutes would say "1 min" for 7 s.
+pub fn format_time_left(ms: u64) -> String {
+    match ms / 1000 {
+        seconds @ 0..=59 => format!("{seconds} s"),
+        seconds => format!("{} min", seconds / 60),
     }
 }
 
@@ -77,14 +88,16 @@ pub fn session_panel() -> Html {
         None => "none yet".to_owned(),
         Some(last) => match &last.error {
             None => format!(
-                "succeeded in {} ms at {}",
+                "succeeded in {} ms by {} at {}",
                 last.duration_ms,
+                last.channel.name(),
                 clock_time(last.at_ms)
             ),
             Some(error) => format!(
-                "failed: {} ({}) after {} ms at {}",
+                "failed: {} ({}, {}) after {} ms at {}",
                 error.code(),
                 error.class().name(),
+                last.channel.name(),
                 last.duration_ms,
                 clock_time(last.at_ms)
             ),
@@ -136,7 +149,8 @@ fn log_line(entry: &LogEntry) -> Html {
 #[function_component(SessionBanner)]
 pub fn session_banner() -> Html {
     let auth = use_auth();
-    let now = use_now(15_000);
+    // Every second: the time left is shown in seconds under a minute.
+    let now = use_now(1000);
     let storage = auth.storage_fallback().map(|reason| {
         html! {
             <p id="storage-notice" class="banner" role="status"><span>
@@ -147,15 +161,24 @@ pub fn session_banner() -> Html {
         }
     });
     let renewal = match (auth.state(), &auth.status().stopped) {
-        (AuthState::SignedIn(session), Some(_)) => {
-            let minutes = session.expires_at_ms.saturating_sub(now).div_ceil(60_000);
+        (AuthState::SignedIn(session), Some(error)) => {
+            // Why, in a few words: which channel gave up.
+            let why = match auth.status().last.as_ref().map(|last| last.channel) {
+                Some(yew_oidc::Channel::RefreshToken) => {
+                    "the provider no longer accepts the refresh token"
+                }
+                _ => "the provider needs you to sign in (silent renewal refused)",
+            };
+            let why = format!("{why}: {}", error.code());
+            let left = format_time_left(session.expires_at_ms.saturating_sub(now));
             let login = {
                 let auth = auth.clone();
                 Callback::from(move |_| auth.login(&crate::app::current_path()))
             };
             Some(html! {
                 <div id="session-banner" class="banner" role="alert">
-                    { format!("Your session ends in {minutes} min — sign in again to keep working.") }
+                    { format!("Your session ends in {left} — sign in again to keep working.") }
+                    <small class="why">{ format!(" ({why})") }</small>
                     <button id="banner-login" onclick={login}>{ "Sign in again" }</button>
                 </div>
             })
@@ -167,7 +190,7 @@ pub fn session_banner() -> Html {
 
 #[cfg(test)]
 mod tests {
-    use super::format_duration;
+    use super::{format_duration, format_time_left};
 
     #[test]
     fn durations_read_naturally() {
@@ -176,5 +199,17 @@ mod tests {
         assert_eq!(format_duration(60_000), "1 min 00 s");
         assert_eq!(format_duration(245_000), "4 min 05 s");
         assert_eq!(format_duration(3_720_000), "1 h 02 min");
+    }
+
+    #[test]
+    fn the_banner_shows_seconds_under_a_minute() {
+        assert_eq!(format_time_left(7_000), "7 s");
+        assert_eq!(format_time_left(7_999), "7 s");
+        assert_eq!(format_time_left(0), "0 s");
+        assert_eq!(format_time_left(59_999), "59 s");
+        // Never more than is left: 1 min 59 s is "1 min".
+        assert_eq!(format_time_left(60_000), "1 min");
+        assert_eq!(format_time_left(119_999), "1 min");
+        assert_eq!(format_time_left(300_000), "5 min");
     }
 }

@@ -111,13 +111,20 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
         .browser
         .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
         .await;
-    // The id_token hint is posted in a form, never put in a URL.
-    assert!(!logout_page.contains("id_token_hint"), "{logout_page}");
+    // A redirect (GET, the default), with the hint that spares the user a prompt at most providers
+    // and the state the app checks on return (see tests/e2e/logout.rs for the other set-ups).
+    assert!(logout_page.contains("id_token_hint="), "{logout_page}");
+    assert!(logout_page.contains("state="), "{logout_page}");
     h.browser.click("#logout-yes").await;
     h.browser
         .wait_for_url("the app", |url| url.starts_with(&h.app.origin()))
         .await;
-    assert_eq!(text_of(&h, "#auth-status").await, "You are signed out.");
+    assert_eq!(
+        text_of(&h, "#auth-status.signed-out").await,
+        "You are signed out."
+    );
+    // The provider's state left the address bar.
+    assert_eq!(h.browser.current_url().await, h.app.url("/"));
     let stored = h
         .browser
         .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))

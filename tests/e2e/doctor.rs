@@ -13,13 +13,15 @@ use crate::fixtures::{poll_until, Harness};
 /// A run makes a handful of local requests and one hidden-frame request (10 s timeout at most).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CHECKS: [&str; 7] = [
+const CHECKS: [&str; 9] = [
     "config",
     "discovery",
     "jwks",
     "cors",
     "silent-callback",
     "cross-site",
+    "renewal-channel",
+    "logout",
     "clock-skew",
 ];
 
@@ -129,7 +131,13 @@ async fn every_check_is_green_with_the_working_setup() {
         .text()
         .await
         .unwrap();
-    assert_eq!(progress, "Done: 7 green, 0 amber, 0 red.");
+    assert!(
+        findings["logout"]
+            .cause
+            .contains("/session/end by a redirect (GET)"),
+        "{findings:#?}"
+    );
+    assert_eq!(progress, "Done: 9 green, 0 amber, 0 red.");
     // The probe's frame is gone, and the session was left as it was.
     assert!(h.browser.find_all("iframe").await.is_empty());
     h.open("/").await;
@@ -156,6 +164,25 @@ async fn an_unregistered_silent_url_is_red_and_names_the_url_to_add() {
     }
     // Signed out: the skew is unknown.
     assert_result(&findings, "clock-skew", "amber");
+    h.close().await;
+}
+
+#[tokio::test]
+async fn a_provider_without_end_session_is_amber_at_the_logout_check() {
+    let h = Harness::builder()
+        .provider_env("END_SESSION", "0")
+        .start()
+        .await;
+    let findings = run_doctor(&h).await;
+    assert_result(&findings, "logout", "amber");
+    let logout = &findings["logout"];
+    assert!(
+        logout.cause.contains("no end_session_endpoint") && logout.cause.contains("stays open"),
+        "{findings:#?}"
+    );
+    for check in ["config", "discovery", "jwks", "cors", "silent-callback"] {
+        assert_result(&findings, check, "green");
+    }
     h.close().await;
 }
 

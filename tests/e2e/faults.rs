@@ -3,7 +3,8 @@
 //!
 //! | fault | outcome |
 //! |---|---|
-//! | provider down (connection refused) | transient failures, retried with backoff; recovers when it is back |
+//! | provider down (connection refused) | `network` failures (the frame shows the browser's error page), retried with backoff; recovers when it is back |
+//! | browser offline | `network` failures ("the browser is offline"), not `provider_page_shown`; recovers online |
 //! | 500 at the token endpoint | transient, retried; recovers |
 //! | authorize slower than the renewal timeout | `timeout` (transient) after 10 s; recovers |
 //! | HTML error page inside the iframe | `provider_page_shown` (transient) in about a second, not the 10 s timeout; recovers |
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fixtures::{poll_until, report, Harness};
+use crate::fixtures::{needs_chromium, poll_until, report, Harness};
 
 /// Long enough that only "Renew now" and the app's retries renew during a test.
 const TTL_SECS: u64 = 300;
@@ -101,7 +102,7 @@ async fn recovers(h: &Harness, failed: usize, within: Duration) -> Vec<String> {
     let texts = failures(h).await;
     assert_eq!(texts.len(), failed, "failures: {texts:#?}");
     for text in &texts {
-        assert!(text.contains("(transient)"), "not transient: {text}");
+        assert!(text.contains("(transient, "), "not transient: {text}");
     }
     let after = h
         .stored_token()
@@ -139,8 +140,16 @@ async fn provider_down_then_back_recovers_by_itself() {
     let texts = failures(&h).await;
     assert!(!texts.is_empty());
     for text in &texts {
-        assert!(text.contains("(transient)"), "not transient: {text}");
+        assert!(text.contains("(transient, "), "not transient: {text}");
     }
+    // The frame showed the browser's own error page: a network failure, not a provider page. (A
+    // later retry whose frame failed just before the provider came back may find it answering the
+    // check, and say provider_page_shown; the first one came seconds before.)
+    assert!(
+        texts[0].contains("— network (transient, ") && texts[0].contains("network error page"),
+        "{}",
+        texts[0]
+    );
     assert_ne!(h.stored_token().await.unwrap(), before);
     assert!(
         recovered_after >= Duration::from_secs(4),
@@ -153,6 +162,46 @@ async fn provider_down_then_back_recovers_by_itself() {
         "transient failures, recovered",
         texts.len(),
         &json!({"down_ms": 4000, "recovered_after_ms": recovered_after.as_millis() as u64}),
+    );
+    h.close().await;
+}
+
+#[tokio::test]
+async fn renewals_while_offline_fail_as_network_failures_and_recover_online() {
+    if needs_chromium("Network.emulateNetworkConditions takes the browser offline and back online")
+    {
+        return;
+    }
+    // 12 s tokens: the scheduled renewal (at two thirds, about 8 s) comes while the browser is offline.
+    let h = Harness::builder().token_ttl(12).start().await;
+    h.log_in().await;
+    let before = h.stored_token().await.expect("a stored session");
+    h.browser.cdp("Network.enable", json!({})).await;
+    let conditions = |offline: bool| json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1});
+    h.browser
+        .cdp("Network.emulateNetworkConditions", conditions(true))
+        .await;
+    wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
+    let texts = failures(&h).await;
+    for text in &texts {
+        assert!(
+            text.contains("— network (transient, ") && text.contains("the browser is offline"),
+            "offline, but: {text}"
+        );
+    }
+    h.browser
+        .cdp("Network.emulateNetworkConditions", conditions(false))
+        .await;
+    // Back online (the `online` event): the due renewal runs again, and succeeds before expiry.
+    wait_for_kind(&h, "renewal-succeeded", 1, Duration::from_secs(10)).await;
+    assert_ne!(h.stored_token().await.unwrap(), before);
+    assert_healthy(&h).await;
+    record(
+        "offline",
+        "browser offline when a renewal is due",
+        "network failures (transient), recovered online",
+        texts.len(),
+        &json!({"failures": texts.len()}),
     );
     h.close().await;
 }
@@ -386,7 +435,7 @@ async fn discovery_failing_at_start_keeps_the_stored_session_and_renewal_recover
     wait_for_kind(&h, "renewal-failed", 1, Duration::from_secs(15)).await;
     let texts = failures(&h).await;
     assert!(
-        texts[0].contains("(transient)"),
+        texts[0].contains("(transient, "),
         "a refused discovery must be retried: {}",
         texts[0]
     );

@@ -7,7 +7,8 @@
 //! cargo test -p e2e -- --test-threads=2
 //! ```
 //!
-//! Environment: `E2E_DIST` (served directory, default `dist/`), `E2E_HOST` (`nginx`: serve it with nginx
+//! Environment: `E2E_DIST` (served directory, default `dist/`), `E2E_EXAMPLE_DIST` (the minimal
+//! example's, default `examples/minimal/dist/`), `E2E_HOST` (`nginx`: serve it with nginx
 //! and the deploy template), `CHROMEDRIVER`, `E2E_CHROMIUM`, `E2E_NGINX`, `E2E_SCREENSHOTS`.
 //! See README.md beside this file.
 
@@ -18,8 +19,11 @@ mod fixtures;
 mod auth;
 mod doctor;
 mod engines;
+mod example;
 mod faults;
 mod hostile;
+mod logout;
+mod refresh;
 mod renewal;
 mod screenshots;
 mod skew;

@@ -139,9 +139,14 @@ async fn a_provider_session_ended_behind_the_apps_back_warns_then_signs_out_at_e
         .await;
     let banner = banner.text().await.unwrap();
     assert!(banner.contains("sign in again"), "banner: {banner}");
+    // It says which channel gave up, and why.
+    assert!(
+        banner.contains("silent renewal refused: login_required"),
+        "banner: {banner}"
+    );
     let failed = text(&h, "#last-renewal").await;
     assert!(
-        failed.contains("login_required") && failed.contains("interaction required"),
+        failed.contains("login_required") && failed.contains("interaction required, iframe"),
         "{failed}"
     );
     // Still signed in until the token truly expires, then signed out: no error page.

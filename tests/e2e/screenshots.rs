@@ -21,23 +21,6 @@ use crate::fixtures::{needs_chromium, poll_until, report, workspace_root, Harnes
 const TTL_SECS: u64 = 12;
 const WIDTH: u32 = 1100;
 const HEIGHT: u32 = 800;
-const VIOLATIONS_KEY: &str = "__e2e_csp_violations";
-
-/// Installed before any script of every new document: appends each CSP violation to sessionStorage
-/// (shared by the app's top document and its same-origin frames, and kept across the sign-in's
-/// navigations). The provider's documents record into their own origin's storage, unread.
-const RECORD_VIOLATIONS: &str = r#"
-document.addEventListener('securitypolicyviolation', (e) => {
-    try {
-        const key = '__e2e_csp_violations';
-        const list = JSON.parse(sessionStorage.getItem(key) || '[]');
-        list.push({ directive: e.effectiveDirective, blocked: e.blockedURI, document: e.documentURI,
-                    sample: e.sample, disposition: e.disposition });
-        sessionStorage.setItem(key, JSON.stringify(list));
-    } catch (_) {}
-});
-"#;
-
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 #[tokio::test]
@@ -55,12 +38,7 @@ async fn screenshots_of_the_signed_in_app_and_its_session_panel_after_a_renewal(
             json!({ "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false }),
         )
         .await;
-    h.browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": RECORD_VIOLATIONS }),
-        )
-        .await;
+    h.browser.record_csp_violations().await;
     h.log_in().await;
 
     // At least one silent renewal, finished (not in flight) and successful.
@@ -103,12 +81,7 @@ async fn screenshots_of_the_signed_in_app_and_its_session_panel_after_a_renewal(
     );
 
     // The policy refused nothing, in the page or in its renewal frames.
-    let violations = h
-        .browser
-        .eval(&format!(
-            "return JSON.parse(sessionStorage.getItem('{VIOLATIONS_KEY}') || '[]')"
-        ))
-        .await;
+    let violations = h.browser.csp_violations().await;
     assert_eq!(
         violations,
         json!([]),

@@ -125,5 +125,30 @@ export function createMemoryStore() {
     return count;
   }
 
-  return { MemoryAdapter, destroyAllSessions };
+  /** Deletes every live entry of `model` (e.g. RefreshToken); returns how many there were. */
+  function destroyAll(model) {
+    let count = 0;
+    for (const [key, record] of entries) {
+      if (key.startsWith(`${model}:`)) {
+        if (alive(record)) count += 1;
+        entries.delete(key);
+      }
+    }
+    return count;
+  }
+
+  /** Revokes every grant: its record and every token issued under it. Returns how many. */
+  function revokeAllGrants() {
+    let count = 0;
+    for (const [grantId, keys] of grants) {
+      for (const key of keys) entries.delete(key);
+      entries.delete(`Grant:${grantId}`);
+      count += 1;
+    }
+    grants.clear();
+    destroyAll('Grant');
+    return count;
+  }
+
+  return { MemoryAdapter, destroyAllSessions, destroyAll, revokeAllGrants };
 }

@@ -51,6 +51,7 @@ const ROUTES = {
   userinfo: '/me',
   jwks: '/jwks',
   end_session: '/session/end',
+  revocation: '/token/revocation',
 };
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
@@ -59,6 +60,15 @@ const DISCOVERY_PATH = '/.well-known/openid-configuration';
 const INTERNAL_FETCH_HEADER = 'x-local-provider-internal';
 
 const API_SCOPE = 'read:ping';
+
+// How RP-initiated logout by POST at the end_session endpoint is answered (END_SESSION_POST):
+//   accept - oidc-provider 8.8.1 as configured: GET and POST (RP-Initiated Logout 1.0 §2 wants both);
+//   refuse - oidc-provider 9's default: POST at the endpoint is not routed (v9 registers it only with
+//            `enableHttpPostMethods`), so Koa answers its plain-text 404 "Not Found";
+//   csrf   - Django (OAuth Toolkit's logout view): the cross-site POST fails the CSRF check, 403.
+// 8.8.1 has no switch for this (it always routes POST), so `refuse` and `csrf` answer in front of it.
+// GET is answered by the provider in every mode, as is POST /session/end/confirm (its own form).
+const END_SESSION_POST_MODES = new Set(['accept', 'refuse', 'csrf']);
 const SESSION_TTL = 24 * 60 * 60; // long, so silent renewals keep working
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -134,12 +144,31 @@ function readConfig(env) {
   if (!['0', '1'].includes(silentRedirect)) {
     throw new ConfigError(`SILENT_REDIRECT must be 0 or 1, got "${silentRedirect}"`);
   }
+  const endSession = envOr(env, 'END_SESSION', '1');
+  if (!['0', '1'].includes(endSession)) {
+    throw new ConfigError(`END_SESSION must be 0 or 1, got "${endSession}"`);
+  }
+  const endSessionPost = envOr(env, 'END_SESSION_POST', 'accept');
+  if (!END_SESSION_POST_MODES.has(endSessionPost)) {
+    throw new ConfigError(
+      `END_SESSION_POST must be one of ${[...END_SESSION_POST_MODES].join(', ')}, got "${endSessionPost}"`,
+    );
+  }
+
+  const refreshTokens = envOr(env, 'REFRESH_TOKENS', '1');
+  if (!['0', '1'].includes(refreshTokens)) {
+    throw new ConfigError(`REFRESH_TOKENS must be 0 or 1, got "${refreshTokens}"`);
+  }
 
   return {
+    refreshTokens: refreshTokens === '1',
+    refreshTtl: parseInteger('REFRESH_TTL', envOr(env, 'REFRESH_TTL', String(SESSION_TTL)), { min: 1, max: SESSION_TTL }),
     port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
     appOrigins: new Set(origins),
     corsOrigins: new Set(corsOrigins),
     silentRedirect: silentRedirect === '1',
+    endSession: endSession === '1',
+    endSessionPost,
     clientId: envOr(env, 'CLIENT_ID', 'oidc-renew-demo'),
     audience: parseAudience(envOr(env, 'AUDIENCE', 'urn:oidc-renew:demo-api')),
     tokenTtl: parseInteger('TOKEN_TTL', envOr(env, 'TOKEN_TTL', '300'), { min: 1, max: SESSION_TTL }),
@@ -185,7 +214,7 @@ function clientMetadata(config) {
     application_type: 'web',
     // Public SPA client: no secret; PKCE (S256) protects the code exchange.
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'implicit'],
+    grant_types: ['authorization_code', 'implicit', ...(config.refreshTokens ? ['refresh_token'] : [])],
     // `id_token token` is the legacy implicit mode the app still supports.
     response_types: ['code', 'id_token token'],
     redirect_uris: origins.flatMap((o) => [
@@ -212,7 +241,7 @@ async function findAccount(ctx, sub) {
  * authenticated request comes in, the grant is (re)filled with everything
  * requested. This is what lets prompt=none succeed right after login.
  */
-async function loadFirstPartyGrant(ctx) {
+async function loadFirstPartyGrant(ctx, offline) {
   const { oidc } = ctx;
   const { Grant } = oidc.provider;
   const accountId = oidc.account.accountId;
@@ -226,10 +255,14 @@ async function loadFirstPartyGrant(ctx) {
 
   const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
   if (oidcScope) grant.addOIDCScope(oidcScope);
+  // Whether the authorization request itself asked for offline_access (oidc-provider drops it from
+  // the scope it keeps, for want of prompt=consent): noted by its state when it arrived.
+  const asked = offline.states.has(oidc.params.state);
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
     grant.addResourceScope(indicator, resourceServer.scope);
   }
-  await grant.save();
+  const savedId = await grant.save();
+  if (asked) offline.grants.add(savedId);
   return grant;
 }
 
@@ -285,19 +318,27 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
 }
 
-function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
+function providerConfiguration(config, { jwks, adapter, cookieKeys, offline }) {
   return {
     adapter,
     jwks,
     clients: [clientMetadata(config)],
     routes: ROUTES,
     findAccount,
-    loadExistingGrant: loadFirstPartyGrant,
+    loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, offline),
     extraParams: ['audience'],
 
     responseTypes: ['code', 'id_token token'],
     pkce: { methods: ['S256'], required: () => true },
-    scopes: ['openid', 'profile', 'email'],
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    // Refresh tokens as Auth0 issues them to a SPA: only when the sign-in asked for `offline_access`
+    // (oidc-provider alone would want prompt=consent for that, which Auth0 does not), rotated at every
+    // use (the default for public clients), and a reuse revokes the whole grant (oidc-provider's
+    // reuse detection: "refresh token already used").
+    async issueRefreshToken(ctx, client, code) {
+      return config.refreshTokens && client.grantTypeAllowed('refresh_token')
+        && offline.grants.has(code.grantId);
+    },
     claims: {
       openid: ['sub'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
@@ -331,13 +372,17 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys }) {
       Interaction: 60 * 60,
       Session: SESSION_TTL,
       Grant: SESSION_TTL,
+      RefreshToken: config.refreshTtl,
     },
 
     features: {
       // Its pages accept any user name and password: replaced by ours below.
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // RFC 7009: the app revokes its refresh token at sign-out.
+      revocation: { enabled: true },
+      // END_SESSION=0: no RP-initiated logout, and no end_session_endpoint in discovery (as Google).
+      rpInitiatedLogout: { enabled: config.endSession, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(config),
     },
     renderError,
@@ -370,8 +415,17 @@ function allowImplicitOnLoopback(provider, clientId) {
   };
 }
 
-function logProviderEvents(provider) {
+function logProviderEvents(provider, stats) {
   const describe = (err) => `${err.error ?? err.name}${err.error_description ? ` (${err.error_description})` : ''}`;
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') stats.note('refresh');
+  });
+  provider.on('grant.error', (ctx, err) => {
+    if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+    stats.note('refresh_refused');
+    // oidc-provider's reuse detection: the grant is revoked for every holder.
+    if (err.error_description === 'refresh token already used') stats.note('refresh_reuse');
+  });
   provider.on('authorization.error', (ctx, err) => log(`authorize error: ${describe(err)}`));
   provider.on('grant.error', (ctx, err) => log(`token error: ${describe(err)}`));
   provider.on('end_session.error', (ctx, err) => log(`end_session error: ${describe(err)}`));
@@ -384,10 +438,10 @@ function logProviderEvents(provider) {
  */
 async function createProvider(config, issuer, jwks, state) {
   const provider = new Provider(issuer, providerConfiguration(config, {
-    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys,
+    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys, offline: state.offline,
   }));
   allowImplicitOnLoopback(provider, config.clientId);
-  logProviderEvents(provider);
+  logProviderEvents(provider, state.stats);
 
   // Validate the client now (it is otherwise checked on first use) so a bad
   // configuration fails at startup with a clear message.
@@ -407,6 +461,7 @@ const COUNTED_PATHS = {
   [ROUTES.authorization]: 'authorize',
   [ROUTES.token]: 'token',
   [ROUTES.end_session]: 'end_session',
+  [ROUTES.revocation]: 'revocation',
   [ROUTES.userinfo]: 'userinfo',
   [ROUTES.jwks]: 'jwks',
   [DISCOVERY_PATH]: 'discovery',
@@ -417,6 +472,7 @@ function createStats() {
   const reset = () => {
     counts = {
       authorize: 0, authorize_prompt_none: 0, token: 0, end_session: 0, userinfo: 0, jwks: 0, discovery: 0,
+      revocation: 0, refresh: 0, refresh_refused: 0, refresh_reuse: 0,
     };
   };
   reset();
@@ -430,7 +486,10 @@ function createStats() {
     if (name === 'authorize' && prompt.split(' ').includes('none')) counts.authorize_prompt_none += 1;
   }
 
-  return { count, reset, snapshot: () => ({ ...counts }) };
+  /** Counts an event the provider reports (refresh grants: granted, refused, reuse detected). */
+  const note = (name) => { counts[name] += 1; };
+
+  return { count, note, reset, snapshot: () => ({ ...counts }) };
 }
 
 // ---------------------------------------------------------------------------
@@ -535,6 +594,22 @@ async function handleInteraction(app, req, res, url) {
     }, { mergeWithLastSubmission: false });
   }
   return send(res, 405, 'Method Not Allowed');
+}
+
+/**
+ * POST at the end_session endpoint, answered as a provider that does not take it would (see
+ * END_SESSION_POST_MODES): the browser shows this page and the provider session stays.
+ */
+function refuseEndSessionPost(mode, res) {
+  log(`end_session: POST refused (END_SESSION_POST=${mode})`);
+  if (mode === 'refuse') {
+    // Koa's answer to a request no route matches, byte for byte.
+    return send(res, 404, 'Not Found', { 'Content-Type': 'text/plain; charset=utf-8' });
+  }
+  return sendHtml(res, 403, views.errorPage({
+    title: 'Forbidden (403)',
+    details: { error: 'CSRF verification failed. Request aborted.' },
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -669,6 +744,17 @@ async function handleTestHook(app, req, res, url) {
       res.once('finish', () => app.goDown(ms));
       return sendJson(res, 200, { down_ms: ms }, cors);
     }
+    case 'POST /__test/revoke-grants': {
+      // As an admin revoking the user's access: every token of every grant is gone.
+      const revoked = app.store.revokeAllGrants();
+      log(`test hook: revoked ${revoked} grant(s)`);
+      return sendJson(res, 200, { revoked }, cors);
+    }
+    case 'POST /__test/expire-refresh-tokens': {
+      const expired = app.store.destroyAll('RefreshToken');
+      log(`test hook: expired ${expired} refresh token(s)`);
+      return sendJson(res, 200, { expired }, cors);
+    }
     case 'POST /__test/rotate-keys': {
       const kids = await app.rotateKeys();
       return sendJson(res, 200, { kids }, cors);
@@ -684,6 +770,14 @@ async function handleTestHook(app, req, res, url) {
 // ---------------------------------------------------------------------------
 // Request dispatch
 // ---------------------------------------------------------------------------
+
+/** Remembers (by state) an authorization request whose scope asks for offline_access. */
+function noteOfflineRequest(app, req, url) {
+  if (req.method !== 'GET' || url.pathname !== ROUTES.authorization) return;
+  const scope = (url.searchParams.get('scope') ?? '').split(' ');
+  const state = url.searchParams.get('state');
+  if (scope.includes('offline_access') && state) app.state.offline.states.add(state);
+}
 
 /** One short stderr line per authorize / token / end_session request (never codes or tokens). */
 function logWhenDone(req, res, url) {
@@ -722,6 +816,9 @@ function createRequestHandler(app) {
       });
       if (answered) return undefined;
     }
+    if (path === ROUTES.end_session && req.method === 'POST' && app.config.endSessionPost !== 'accept') {
+      return refuseEndSessionPost(app.config.endSessionPost, res);
+    }
     if (path === '/api/ping') return handlePing(app, req, res);
     if (path.startsWith('/interaction/')) return handleInteraction(app, req, res, url);
     return app.providerCallback(req, res);
@@ -735,6 +832,7 @@ function createRequestHandler(app) {
       return send(res, 400, 'Bad Request');
     }
     app.stats.count(req, url);
+    noteOfflineRequest(app, req, url);
     logWhenDone(req, res, url);
     route(req, res, url).catch((err) => {
       log(`error handling ${req.method} ${url.pathname}: ${err.stack}`);
@@ -861,7 +959,13 @@ async function main() {
   exitOnSignals(servers);
 
   const issuer = `http://localhost:${port}`;
-  const state = { store: createMemoryStore(), cookieKeys: [randomBytes(32).toString('base64url')] };
+  const state = {
+    store: createMemoryStore(),
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    stats: createStats(),
+    // Authorization requests that asked for offline_access (by state), and the grants they made.
+    offline: { states: new Set(), grants: new Set() },
+  };
   const jwks = await keys;
   const provider = await createProvider(config, issuer, jwks, state);
   const app = {
@@ -874,7 +978,7 @@ async function main() {
     jwks,
     state,
     store: state.store,
-    stats: createStats(),
+    stats: state.stats,
     faults: createFaults(),
     apiJwks: apiJwksFor(provider),
   };
@@ -886,7 +990,9 @@ async function main() {
     + `audience ${config.audience}, token ttl ${config.tokenTtl}s, id_token ${config.idTokenAlg}, `
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
-    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}`
+    + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
+    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}, `
+    + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);

@@ -7,21 +7,26 @@ use crate::browser::{clock, http, navigation, random, BrowserError};
 use crate::renewer::{SilentOutcome, SilentRequest};
 use oidc_renew_core::authorize::{authorize_url, AuthorizeRequest};
 use oidc_renew_core::callback::{check_callback, AuthorizationResponse, CallbackError};
-use oidc_renew_core::config::{AuthConfig as Config, Flow, StorageKind};
+use oidc_renew_core::config::{AuthConfig as Config, Flow, RenewalMode, StorageKind};
 use oidc_renew_core::discovery::{
     discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
 };
 use oidc_renew_core::id_token::{
-    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations,
+    check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations, Nonce,
 };
 use oidc_renew_core::jwks::{parse_jwks, select_key, Jwks, JwksError, KeyLookup};
 use oidc_renew_core::jwt::{decode_jwt, JwtError};
-use oidc_renew_core::logout::{logout_request, LogoutMethod};
+use oidc_renew_core::logout::{
+    logout_outcome, logout_request, Landing, LocalOnly, LogoutMethod, LogoutParams, PendingLogout,
+};
 use oidc_renew_core::pkce::{code_challenge, code_verifier, random_token};
-use oidc_renew_core::renewal::RenewalError;
-use oidc_renew_core::session::{Session, SessionOwner, StoredSessionError};
-use oidc_renew_core::state::AuthFailure;
-use oidc_renew_core::token::{parse_token_response, token_request_body, TokenError};
+use oidc_renew_core::renewal::{fail_fast_error, RenewalError};
+use oidc_renew_core::session::{RefreshToken, Session, SessionOwner, StoredSessionError};
+use oidc_renew_core::state::{AuthFailure, SignOutReason};
+use oidc_renew_core::token::{
+    parse_token_response, refresh_request_body, revocation_request_body, token_request_body,
+    TokenError,
+};
 use oidc_renew_core::transaction::{safe_return_to, Transaction, TransactionError};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,6 +36,12 @@ const TRANSACTION_KEY: &str = "transaction";
 /// Memory storage only: "this browser signed in" (no token), so that a reload restores the session by
 /// silent renewal and a visitor who never signed in costs the provider nothing.
 const SIGNED_IN_KEY: &str = "signed-in";
+/// The `issued_at_ms` of the newest session any tab stored (a number, no token), shared through
+/// localStorage whatever the session storage: a tab with per-tab storage learns under the renewal lock
+/// that another tab renewed, so it never sends the refresh token that renewal spent.
+const NEWEST_KEY: &str = "newest";
+/// The pending logout (sessionStorage): what the page after the logout's navigation says.
+const LOGOUT_KEY: &str = "logout";
 
 /// Runs sign-in, renewal and sign-out for one configured client. Cheap to clone.
 #[derive(Clone)]
@@ -49,6 +60,8 @@ struct Inner {
     /// The signed-in marker of memory storage: localStorage, strict (no marker rather than one only
     /// this page sees).
     markers: Option<Store>,
+    /// The newest-session marker: localStorage, strict.
+    shared: Store,
     metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     jwks: RefCell<Option<Rc<Jwks>>>,
 }
@@ -144,8 +157,8 @@ impl From<StepError> for RenewalError {
         match error {
             StepError::Unreachable { url, why } => RenewalError::Network(format!("{url}: {why}")),
             StepError::Browser(error) => RenewalError::Browser(error.to_string()),
-            StepError::Discovery(error) => RenewalError::Network(error.to_string()),
-            StepError::Jwks(error) => RenewalError::Network(error.to_string()),
+            StepError::Discovery(error) => RenewalError::Discovery(error),
+            StepError::Jwks(error) => RenewalError::Jwks(error),
             StepError::Callback(error) => error.into(),
             StepError::Token(error) => error.into(),
             StepError::IdToken(error) => error.into(),
@@ -177,6 +190,7 @@ impl AuthClient {
             transactions: Store::new(StorageArea::Session, &namespace),
             markers: (area == StorageArea::Memory)
                 .then(|| Store::strict(StorageArea::Local, &namespace)),
+            shared: Store::strict(StorageArea::Local, &namespace),
             origin: navigation::origin(),
             namespace,
             config,
@@ -338,7 +352,11 @@ impl AuthClient {
             SilentOutcome::Callback(callback) => callback,
             SilentOutcome::Unparsable(code) => return Err(RenewalError::Unparsable(code)),
             SilentOutcome::Timeout => return Err(RenewalError::Timeout),
-            SilentOutcome::FailFast => return Err(RenewalError::FailFast),
+            // A page that is not ours: the provider's, or the browser's own network error page. The
+            // frame's document cannot be read cross-origin; whether the provider answers now can.
+            SilentOutcome::FailFast => {
+                return Err(fail_fast_error(self.provider_reachable().await))
+            }
         };
         let metadata = self.metadata().await?;
         let response = check_callback(
@@ -360,13 +378,27 @@ impl AuthClient {
         Ok(session)
     }
 
-    /// Stores a session in the configured area (and memory storage's signed-in marker).
+    /// Stores a session in the configured area (and memory storage's signed-in marker, and the
+    /// newest-session marker).
     pub fn store_session(&self, session: &Session) -> Result<(), BrowserError> {
         if let Some(markers) = &self.inner.markers {
             // Without the marker a reload shows signed out instead of restoring: not worth failing for.
             let _ = markers.set(SIGNED_IN_KEY, "1");
         }
+        let newest = self.newest_session().unwrap_or(0);
+        if session.issued_at_ms > newest {
+            // Without localStorage tabs cannot share this; the lock and the tab channel still do.
+            let _ = self
+                .inner
+                .shared
+                .set(NEWEST_KEY, &session.issued_at_ms.to_string());
+        }
         self.inner.sessions.set(SESSION_KEY, &session.to_stored())
+    }
+
+    /// When the newest session any tab stored was issued (see `NEWEST_KEY`); `None` when unknown.
+    pub fn newest_session(&self) -> Option<u64> {
+        self.inner.shared.get(NEWEST_KEY)?.parse().ok()
     }
 
     /// Forgets the stored session, the signed-in marker and any pending login transaction.
@@ -378,21 +410,125 @@ impl AuthClient {
         }
     }
 
-    /// Ends the provider session too (RP-initiated logout) when the provider supports it; otherwise
-    /// returns to the app's home. The local sign-out (forgetting the session) is the keeper's command.
+    /// Renews by the refresh-token grant (RFC 6749 §6): sends `session`'s refresh token, checks the
+    /// answer, validates a new id_token against the session's (OpenID Connect Core §12.2: same user,
+    /// no nonce or the original's), and returns the refreshed session with the rotated refresh token.
+    /// A refused refresh token (`invalid_grant`) is [`RenewalError::RefreshTokenRefused`].
+    pub async fn refresh(&self, session: &Session) -> Result<Session, RenewalError> {
+        let refresh_token = session
+            .refresh_token
+            .as_ref()
+            .ok_or(RenewalError::NoRefreshToken)?;
+        let metadata = self.metadata().await?;
+        let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
+        let body = refresh_request_body(refresh_token.expose(), &self.inner.config.client_id);
+        let response = http::post_form(token_endpoint, &body)
+            .await
+            .map_err(|error| unreachable(token_endpoint, error))?;
+        let tokens = match parse_token_response(response.status, &response.body) {
+            Err(error) if error.is_invalid_grant() => {
+                return Err(RenewalError::RefreshTokenRefused(error))
+            }
+            result => result?,
+        };
+        let now_ms = clock::now_ms();
+        let id_token = match tokens.id_token {
+            Some(id_token) => {
+                let nonce = Nonce::Refresh {
+                    original: session.claims.nonce.as_deref(),
+                    auth_time: session.claims.auth_time,
+                };
+                let (claims, _) = self
+                    .validate_id_token(&id_token, nonce, Some(&session.claims.sub))
+                    .await?;
+                Some((id_token, claims))
+            }
+            None => None,
+        };
+        Ok(session.refreshed(
+            tokens.access_token,
+            tokens.expires_in,
+            tokens.refresh_token,
+            id_token,
+            now_ms,
+        ))
+    }
+
+    /// Revokes a refresh token at the provider's revocation endpoint (RFC 7009), so that a copy of it
+    /// is worth nothing after sign-out. Best effort: without the endpoint, or when the request fails,
+    /// the token lives until the provider expires it (a console warning says so).
+    pub async fn revoke(&self, refresh_token: &RefreshToken) {
+        let endpoint = match self.metadata().await {
+            Ok(metadata) => metadata.revocation_endpoint.clone(),
+            Err(_) => None,
+        };
+        let Some(endpoint) = endpoint else {
+            gloo::console::warn!("sign-out: the provider offers no token revocation; the refresh token expires on its own");
+            return;
+        };
+        let body = revocation_request_body(refresh_token.expose(), &self.inner.config.client_id);
+        match http::post_form(&endpoint, &body).await {
+            Ok(response) if response.status == 200 => {}
+            Ok(response) => gloo::console::warn!(format!(
+                "sign-out: revoking the refresh token answered HTTP {}",
+                response.status
+            )),
+            Err(error) => gloo::console::warn!(format!(
+                "sign-out: the refresh token could not be revoked: {error}"
+            )),
+        }
+    }
+
+    /// Ends the provider session too (RP-initiated logout, by `logout_method`) when the provider
+    /// supports it and answers; otherwise returns to the app's post-logout page, which then says that
+    /// the sign-out was local only ([`AuthClient::take_logout_outcome`]). Forgetting the session here
+    /// is the keeper's command, carried out before.
     pub async fn logout(&self, id_token_hint: Option<&str>) {
         let config = &self.inner.config;
         let post_logout = format!("{}{}", self.inner.origin, config.post_logout_redirect_path);
-        // Without discovery there is no end_session endpoint to call: the local sign-out stands.
+        // Discovered earlier in this page: the provider may have gone since, and a top-level
+        // navigation to it would strand the user on the browser's error page. Fetched now: it answered.
+        let cached = self.inner.metadata.borrow().is_some();
         let metadata = self.metadata().await.ok();
+        let reachable = match &metadata {
+            Some(_) if cached => self.provider_reachable().await.is_ok(),
+            Some(_) => true,
+            None => false,
+        };
+        let state = random::random_bytes::<32>()
+            .map(|bytes| random_token(&bytes))
+            .unwrap_or_default();
         let request = logout_request(
             config.provider,
             metadata.as_deref(),
-            &config.issuer,
-            &config.client_id,
-            id_token_hint,
-            &post_logout,
-        );
+            &LogoutParams {
+                issuer: &config.issuer,
+                client_id: &config.client_id,
+                id_token_hint,
+                post_logout_redirect_uri: &post_logout,
+                state: &state,
+                method: config.logout_method,
+            },
+        )
+        .filter(|_| reachable);
+        let created_at_ms = clock::now_ms();
+        let pending = match &request {
+            Some(request) => PendingLogout::AtProvider {
+                state: request.state().map(str::to_owned),
+                created_at_ms,
+            },
+            None => PendingLogout::LocalOnly {
+                reason: if reachable {
+                    LocalOnly::Unsupported
+                } else {
+                    LocalOnly::Unreachable
+                },
+                created_at_ms,
+            },
+        };
+        if let Err(error) = self.inner.transactions.set(LOGOUT_KEY, &pending.to_json()) {
+            gloo::console::warn!(format!("cannot keep the logout's state: {error}"));
+        }
         let navigated = match &request {
             Some(request) if request.method == LogoutMethod::Post => {
                 navigation::submit_form(&request.endpoint, &request.params)
@@ -403,6 +539,41 @@ impl AuthClient {
         if let Err(error) = navigated {
             gloo::console::warn!(format!("sign-out navigation failed: {error}"));
         }
+    }
+
+    /// At start-up, after a logout's navigation: how the logout went, from the pending logout record
+    /// (read once, then removed) and the page the browser landed on. On the post-logout page the
+    /// provider's `state` leaves the address bar first. `None` when no logout is pending.
+    pub fn take_logout_outcome(&self) -> Option<SignOutReason> {
+        let stored = self.inner.transactions.take(LOGOUT_KEY)?;
+        let config = &self.inner.config;
+        let path = navigation::current_path();
+        let pathname = path.split(['?', '#']).next().unwrap_or_default();
+        let at_post_logout_path = pathname == config.post_logout_redirect_path;
+        let (_, query) = navigation::location_params();
+        if at_post_logout_path && !query.is_empty() {
+            if let Err(error) = navigation::strip_url_to_path() {
+                gloo::console::warn!(format!("cannot clean the address bar: {error}"));
+            }
+        }
+        let landing = Landing {
+            at_post_logout_path,
+            query: &query,
+        };
+        logout_outcome(&stored, clock::now_ms(), landing)
+    }
+
+    /// Whether the provider answers at all: `Err` with the browser's words when it is offline or a
+    /// request to the provider's discovery document fails at the network level (see
+    /// [`http::reachable`]).
+    async fn provider_reachable(&self) -> Result<(), String> {
+        // A `no-cors` request cannot be refused by CORS: the browser's words are the whole story.
+        http::reachable(&discovery_url(&self.inner.config.issuer))
+            .await
+            .map_err(|error| match error {
+                http::HttpError::Network(why) => why,
+                error => error.to_string(),
+            })
     }
 
     /// The authorize request for this client's flow, with fresh secrets.
@@ -458,59 +629,69 @@ impl AuthClient {
         let now_ms = clock::now_ms();
         // Which flow answered decides how its tokens are bound to this request: PKCE at the token
         // endpoint, or `at_hash` (and the nonce) for tokens that came through the URL.
-        let (access_token, id_token, expires_in, scope, implicit) = match (response, code_verifier)
-        {
-            (AuthorizationResponse::Code(code), Some(verifier)) => {
-                let metadata = self.metadata().await?;
-                let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
-                let body =
-                    token_request_body(&code, redirect_uri, &self.inner.config.client_id, verifier);
-                let response = http::post_form(token_endpoint, &body)
-                    .await
-                    .map_err(|error| unreachable(token_endpoint, error))?;
-                let tokens = parse_token_response(response.status, &response.body)?;
-                let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
-                (
-                    tokens.access_token,
-                    id_token,
-                    tokens.expires_in,
-                    tokens.scope,
-                    false,
-                )
-            }
-            // A code without a verifier: the request was implicit.
-            (AuthorizationResponse::Code(_), None) => {
-                return Err(CallbackError::WrongFlow {
-                    expected: Flow::Implicit,
+        let (access_token, id_token, expires_in, scope, refresh_token, implicit) =
+            match (response, code_verifier) {
+                (AuthorizationResponse::Code(code), Some(verifier)) => {
+                    let metadata = self.metadata().await?;
+                    let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
+                    let body = token_request_body(
+                        &code,
+                        redirect_uri,
+                        &self.inner.config.client_id,
+                        verifier,
+                    );
+                    let response = http::post_form(token_endpoint, &body)
+                        .await
+                        .map_err(|error| unreachable(token_endpoint, error))?;
+                    let tokens = parse_token_response(response.status, &response.body)?;
+                    let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
+                    (
+                        tokens.access_token,
+                        id_token,
+                        tokens.expires_in,
+                        tokens.scope,
+                        tokens.refresh_token,
+                        false,
+                    )
                 }
-                .into())
-            }
-            (
-                AuthorizationResponse::Tokens {
+                // A code without a verifier: the request was implicit.
+                (AuthorizationResponse::Code(_), None) => {
+                    return Err(CallbackError::WrongFlow {
+                        expected: Flow::Implicit,
+                    }
+                    .into())
+                }
+                (
+                    AuthorizationResponse::Tokens {
+                        access_token,
+                        id_token,
+                        expires_in,
+                        scope,
+                    },
+                    _,
+                ) => (
                     access_token,
                     id_token,
-                    expires_in,
+                    expires_in.map(u64::from),
                     scope,
-                },
-                _,
-            ) => (
-                access_token,
-                id_token,
-                expires_in.map(u64::from),
-                scope,
-                true,
-            ),
-        };
+                    None,
+                    true,
+                ),
+            };
         let (claims, at_hash) = self
-            .validate_id_token(&id_token, nonce, expected_sub)
+            .validate_id_token(&id_token, Nonce::Request(nonce), expected_sub)
             .await?;
         if implicit {
             // The access token came through the URL too: bind it to the id_token.
             check_at_hash(at_hash.as_deref(), &sha256(access_token.as_bytes()).await?)?;
         }
+        // A refresh token renewal will never use is not kept: nothing to steal.
+        let refresh_token =
+            refresh_token.filter(|_| self.inner.config.renewal != RenewalMode::Iframe);
         Ok(
             Session::new(access_token, id_token, expires_in, scope, claims, now_ms)
-                .with_audience(self.inner.config.audience.clone()),
+                .with_audience(self.inner.config.audience.clone())
+                .with_refresh_token(refresh_token),
         )
     }
 
@@ -520,7 +701,7 @@ impl AuthClient {
     async fn validate_id_token(
         &self,
         id_token: &str,
-        nonce: &str,
+        nonce: Nonce<'_>,
         expected_sub: Option<&str>,
     ) -> Result<(IdClaims, Option<String>), StepError> {
         let jwt = decode_jwt(id_token)?;

@@ -19,7 +19,7 @@ use crate::client::AuthClient;
 use crate::renewer::{SilentOutcome, SilentRequest};
 use futures_channel::oneshot;
 use gloo::timers::callback::Timeout;
-use oidc_renew_core::keeper::{Command, Input, Keeper, TabNote, Wake};
+use oidc_renew_core::keeper::{Command, Input, Keeper, RenewalRequest, TabNote, Wake};
 use oidc_renew_core::schedule::timer_delay;
 use oidc_renew_core::state::AuthState;
 use oidc_renew_core::status::{LogEntry, RenewalStatus};
@@ -110,9 +110,8 @@ impl Driver {
     /// A driver for `client`'s sessions; nothing happens until [`Driver::start`].
     pub fn new(client: AuthClient) -> Rc<Driver> {
         let seed = random::random_bytes::<8>().map_or(0, u64::from_le_bytes);
-        let memory = client.config().storage == oidc_renew_core::config::StorageKind::Memory;
         Rc::new(Driver {
-            keeper: RefCell::new(Keeper::new(memory, seed)),
+            keeper: RefCell::new(Keeper::new(client.config(), seed)),
             client,
             outlets: RefCell::new(None),
             on_event: RefCell::new(Callback::noop()),
@@ -157,9 +156,11 @@ impl Driver {
         } else {
             let stored = self.client.restore();
             let signed_in_before = self.client.signed_in_before();
+            let after_logout = self.client.take_logout_outcome();
             self.feed(Input::Loaded {
                 stored,
                 signed_in_before,
+                after_logout,
             });
         }
     }
@@ -233,10 +234,15 @@ impl Driver {
                 let old = std::mem::replace(&mut *self.lock.borrow_mut(), Lock::Idle);
                 drop(old);
             }
-            Command::Renew { id, expected_sub } => {
-                let weak = Rc::downgrade(self);
+            Command::Renew { id, request } => {
+                let (weak, client) = (Rc::downgrade(self), self.client.clone());
                 spawn_local(async move {
-                    let result = renew(&weak, id, expected_sub).await;
+                    let result = match request {
+                        RenewalRequest::Iframe { expected_sub } => {
+                            renew_in_iframe(&weak, id, expected_sub).await
+                        }
+                        RenewalRequest::Refresh { session } => Some(client.refresh(&session).await),
+                    };
                     if let Some(result) = result {
                         feed(&weak, Input::RenewalFinished { id, result });
                     }
@@ -276,9 +282,18 @@ impl Driver {
                     gloo::console::warn!(format!("cannot show {path}: {error}"));
                 }
             }
-            Command::Logout { id_token_hint } => {
+            Command::Logout {
+                id_token_hint,
+                refresh_token,
+            } => {
                 let client = self.client.clone();
-                spawn_local(async move { client.logout(id_token_hint.as_deref()).await });
+                spawn_local(async move {
+                    // Revoked first: the page leaves with the logout navigation.
+                    if let Some(refresh_token) = refresh_token {
+                        client.revoke(&refresh_token).await;
+                    }
+                    client.logout(id_token_hint.as_deref()).await
+                });
             }
             Command::Notify(entry) => {
                 let on_event = self.on_event.borrow().clone();
@@ -351,7 +366,8 @@ impl Driver {
 
     fn lock_granted(self: &Rc<Self>) {
         let stored = self.client.restore().ok().flatten();
-        self.feed(Input::LockAcquired { stored });
+        let newest = self.client.newest_session();
+        self.feed(Input::LockAcquired { stored, newest });
     }
 
     fn lock_refused(self: &Rc<Self>, generation: u64, why: String) {
@@ -384,9 +400,9 @@ fn feed(driver: &Weak<Driver>, input: Input) {
     }
 }
 
-/// One silent renewal: the request, the hidden frame's outcome, the checks and the code exchange.
-/// `None` when the driver went away meanwhile.
-async fn renew(
+/// One silent renewal in the iframe: the request, the hidden frame's outcome, the checks and the code
+/// exchange. `None` when the driver went away meanwhile.
+async fn renew_in_iframe(
     weak: &Weak<Driver>,
     id: u64,
     expected_sub: Option<String>,

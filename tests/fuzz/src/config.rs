@@ -11,7 +11,7 @@
 use crate::gen;
 use oidc_renew::config::AppConfig as Config;
 use oidc_renew_core::config::{
-    AuthConfig, ConfigError, Flow, ProviderKind, StorageKind, MAX_CONFIG_LEN,
+    AuthConfig, ConfigError, Flow, LogoutMethod, ProviderKind, StorageKind, MAX_CONFIG_LEN,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -208,6 +208,11 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
             1 => pick(&["keycloak", "Auth0", ""], Label::WrongType),
         ]
         .boxed(),
+        "logout_method" => prop_oneof![
+            8 => pick(&["get", "post"], Label::Valid),
+            1 => pick(&["GET", "put", "", "get "], Label::WrongType),
+        ]
+        .boxed(),
         _ => path(),
     };
     // `null` reads as absent only for the optional members of type Option.
@@ -215,7 +220,7 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
     prop_oneof![30 => value, 1 => wrong_type(nullable)].boxed()
 }
 
-const MEMBERS: [&str; 11] = [
+const MEMBERS: [&str; 12] = [
     "issuer",
     "client_id",
     "audience",
@@ -226,6 +231,7 @@ const MEMBERS: [&str; 11] = [
     "silent_redirect_path",
     "post_logout_redirect_path",
     "provider",
+    "logout_method",
     "api_url",
 ];
 
@@ -262,6 +268,15 @@ fn object() -> impl Strategy<Value = Generated> {
                 .zip(members)
                 .filter_map(|(name, member)| member.map(|(value, label)| (*name, value, label)))
                 .collect();
+            // One rule across members: Auth0 documents its logout endpoints as GET, so "post" is invalid there.
+            let auth0 = written
+                .iter()
+                .any(|(name, value, _)| *name == "provider" && value == "auth0");
+            for (name, value, label) in &mut written {
+                if auth0 && *name == "logout_method" && value == "post" {
+                    *label = Label::Invalid;
+                }
+            }
             let mut entries: Vec<String> = written
                 .iter()
                 .map(|(name, value, _)| format!("{}:{space}{value}", json!(name)))
@@ -323,6 +338,10 @@ fn expected(members: &[(&'static str, Value, Label)]) -> Config {
     .provider(match get("provider").as_deref() {
         Some("auth0") => ProviderKind::Auth0,
         _ => ProviderKind::Generic,
+    })
+    .logout_method(match get("logout_method").as_deref() {
+        Some("post") => LogoutMethod::Post,
+        _ => LogoutMethod::Get,
     });
     if let Some(audience) = get("audience") {
         auth = auth.audience(audience);

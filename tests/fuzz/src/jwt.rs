@@ -30,7 +30,7 @@ pub fn expectations(now_secs: i64) -> IdTokenExpectations<'static> {
     IdTokenExpectations {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: oidc_renew_core::id_token::Nonce::Request(NONCE),
         now_secs,
         expected_sub: None,
     }
@@ -220,6 +220,15 @@ pub fn check_document(text: &str, status: u16) -> (String, String) {
                 .expires_in
                 .is_none_or(|s| (1..=MAX_EXPIRES_IN_SECS).contains(&s)));
             assert_ne!(response.id_token.as_deref(), Some(""));
+            // A refresh token (rotation) is what the document says, and a token's characters only.
+            assert_eq!(
+                doc["refresh_token"].as_str(),
+                response.refresh_token.as_deref()
+            );
+            if let Some(refresh_token) = &response.refresh_token {
+                assert!(!refresh_token.is_empty());
+                assert!(refresh_token.bytes().all(|b| (0x20..=0x7e).contains(&b)));
+            }
         }
         Err(error) => {
             assert!(!error.to_string().is_empty());
@@ -524,8 +533,18 @@ pub fn document() -> BoxedStrategy<String> {
         ),
         proptest::option::weighted(0.2, claim_string("invalid_grant")),
         proptest::option::weighted(0.2, gen::json_value()),
+        // A refresh grant's answer: a rotated refresh token, well-formed or not.
+        proptest::option::weighted(
+            0.4,
+            prop_oneof![
+                3 => claim_string("rt-2"),
+                1 => Just(json!("")),
+                1 => Just(json!("rt\n2")),
+                1 => gen::json_value(),
+            ],
+        ),
     )
-        .prop_map(|(at, tt, ei, id, error, description)| {
+        .prop_map(|(at, tt, ei, id, error, description, rt)| {
             let mut object = Map::new();
             for (name, value) in [
                 ("access_token", at),
@@ -534,6 +553,7 @@ pub fn document() -> BoxedStrategy<String> {
                 ("id_token", id),
                 ("error", error),
                 ("error_description", description),
+                ("refresh_token", rt),
             ] {
                 if let Some(value) = value {
                     object.insert(name.into(), value);

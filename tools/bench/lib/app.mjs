@@ -13,11 +13,11 @@ export const SESSION_KEY = 'oidc-renew:oidc-renew-demo:session';
 export const DEMO = { login: 'demo', password: 'demo' };
 
 /** An override for /config.json: the dist's own config with the issuer and the API of `issuer`. */
-export function appConfig(dist, issuer) {
+export function appConfig(dist, issuer, extra = {}) {
   const config = JSON.parse(readFileSync(path.join(dist, 'config.json'), 'utf8'));
   return {
     type: 'application/json',
-    body: JSON.stringify({ ...config, issuer, api_url: `${issuer}/api/ping` }),
+    body: JSON.stringify({ ...config, ...extra, issuer, api_url: `${issuer}/api/ping` }),
   };
 }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Headers, ReadableStreamDefaultReader, ReadableStreamReadResult, ReferrerPolicy, Request,
-    RequestCache, RequestCredentials, RequestInit, Response,
+    RequestCache, RequestCredentials, RequestInit, RequestMode, Response,
 };
 
 /// The largest response body accepted, in bytes (1 MiB): discovery documents, JWKS and token responses
@@ -80,6 +80,29 @@ pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, HttpError>
         .set("Content-Type", "application/x-www-form-urlencoded")
         .map_err(network)?;
     send(url, "POST", headers, Some(body)).await
+}
+
+/// Whether `url`'s server answers at all: `Ok` for any response, `Err` when the browser is offline
+/// (`navigator.onLine` false: no request is made) or the request fails at the network level
+/// (connection refused, DNS, TLS). A `no-cors` GET: the answer is opaque and never read, so CORS
+/// cannot refuse it, and only the network can fail it. The CSP's `connect-src` must allow `url`.
+pub async fn reachable(url: &str) -> Result<(), HttpError> {
+    let window =
+        web_sys::window().ok_or_else(|| HttpError::Network("no browser window".to_owned()))?;
+    if !window.navigator().on_line() {
+        return Err(HttpError::Network("the browser is offline".to_owned()));
+    }
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(RequestMode::NoCors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_cache(RequestCache::NoStore);
+    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
+    JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(network)?;
+    Ok(())
 }
 
 async fn send(

@@ -39,12 +39,12 @@ thread_local! {
 /// share their fallback.
 ///
 /// ```ignore
-/// use oidc_renew::auth::browser::storage::{StorageArea, Store};
+/// use crate::browser::storage::{StorageArea, Store};
 ///
 /// let store = Store::new(StorageArea::Session, "oidc-renew:my-client");
 /// store.set("transaction", "{...}")?; // sessionStorage["oidc-renew:my-client:transaction"]
 /// let once = store.take("transaction"); // read and removed: single use
-/// # Ok::<(), oidc_renew::auth::browser::BrowserError>(())
+/// # Ok::<(), crate::browser::BrowserError>(())
 /// ```
 ///
 /// # Memory fallback

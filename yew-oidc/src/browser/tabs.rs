@@ -98,10 +98,10 @@ pub fn has_broadcast_channel() -> bool {
 /// starting with `-` are reserved); [`BrowserError::StorageWrite`] when the lease cannot be written.
 ///
 /// ```ignore
-/// use oidc_renew::auth::browser::tabs::with_exclusive_lock;
+/// use crate::browser::tabs::with_exclusive_lock;
 ///
 /// # async fn renew() {}
-/// # async fn example() -> Result<(), oidc_renew::auth::browser::BrowserError> {
+/// # async fn example() -> Result<(), crate::browser::BrowserError> {
 /// with_exclusive_lock("oidc-renew:my-client:renew", 5_000, renew()).await?;
 /// # Ok(()) }
 /// ```
@@ -404,12 +404,12 @@ fn next_id() -> u64 {
 /// receiver parses and checks them.
 ///
 /// ```ignore
-/// use oidc_renew::auth::browser::tabs::TabChannel;
+/// use crate::browser::tabs::TabChannel;
 ///
 /// let channel = TabChannel::open("oidc-renew:my-client")?;
 /// let subscription = channel.subscribe(|message| { /* adopt the session in `message` */ });
 /// channel.post(r#"{"type":"renewed"}"#)?;
-/// # Ok::<(), oidc_renew::auth::browser::BrowserError>(())
+/// # Ok::<(), crate::browser::BrowserError>(())
 /// ```
 #[derive(Debug)]
 pub struct TabChannel {

@@ -57,7 +57,7 @@ impl std::fmt::Debug for WakeGuard {
 /// nothing to listen to and the guard is empty.
 ///
 /// ```ignore
-/// use oidc_renew::auth::browser::wake::{on_wake, WakeReason};
+/// use crate::browser::wake::{on_wake, WakeReason};
 ///
 /// let guard = on_wake(30_000, |reason: WakeReason| {
 ///     // re-read the clock and reschedule

@@ -1,7 +1,7 @@
 //! Fetch glue: bodies, the size cap and network failures, against `data:` and `blob:` URLs (no server).
 
 use crate::browser::http::{
-    get, get_with_bearer, post_form, HttpError, HttpResponse, MAX_BODY_BYTES,
+    get, get_with_bearer, post_form, reachable, HttpError, HttpResponse, MAX_BODY_BYTES,
 };
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -152,4 +152,37 @@ async fn requests_carry_no_cookies_no_referrer_and_skip_the_cache() {
     assert_eq!(bearer_seen, "GET | Bearer eyJ.a.b | omit | no-store");
     assert_eq!(got.as_ref(), Ok(&ok));
     assert_eq!(get_seen, "GET | null | omit");
+}
+
+#[wasm_bindgen_test]
+async fn reachable_is_a_no_cors_get_that_only_the_network_can_fail() {
+    let refused = reachable("http://127.0.0.1:9/nothing").await;
+    assert!(matches!(refused, Err(HttpError::Network(_))), "{refused:?}");
+
+    let spy = FetchSpy::install();
+    let answered = reachable("https://op.example/.well-known/openid-configuration").await;
+    let seen = spy
+        .seen("[r.method, r.mode, r.credentials, r.cache, r.referrerPolicy].join(' | ')")
+        .await;
+    // Offline: no request at all.
+    js_sys::eval(
+        "delete window.__seen; \
+         Object.defineProperty(navigator, 'onLine', { get: () => false, configurable: true });",
+    )
+    .unwrap();
+    let offline = reachable("https://op.example/.well-known/openid-configuration").await;
+    let requested = js_sys::eval("String(window.__seen !== undefined)")
+        .unwrap()
+        .as_string()
+        .unwrap();
+    js_sys::eval("delete navigator.onLine;").unwrap();
+    spy.restore();
+
+    assert_eq!(answered, Ok(()));
+    assert_eq!(seen, "GET | no-cors | omit | no-store | no-referrer");
+    assert_eq!(
+        offline,
+        Err(HttpError::Network("the browser is offline".to_owned()))
+    );
+    assert_eq!(requested, "false", "a request was made while offline");
 }
