@@ -258,3 +258,49 @@ async fn a_same_site_frame_shares_first_party_storage_except_in_webkit() {
     assert_eq!(seen, expected, "{engine:?}");
     browser.close().await;
 }
+
+/// A frame whose navigation is refused (nothing listens on the port, as when the provider is down):
+/// Chromium shows its error page and fires the frame's `load` (the renewer then fails fast and the
+/// client names a network failure); Firefox and WebKit fire no `load`, so the renewal ends by its
+/// 10 s timeout there (`faults::provider_down_then_back_recovers_by_itself`). Both retry and recover.
+#[tokio::test]
+async fn a_refused_frame_fires_load_only_in_chromium() {
+    let engine = Engine::current();
+    let site = HostileServer::start().await;
+    let closed = {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let browser = Browser::start().await;
+    browser.goto(&site.url("/")).await;
+    // The refused frame's `load`, or its absence: observed until 2 s after a sentinel frame (same
+    // page, a server that answers) has loaded, which shows load events do fire.
+    let events = browser
+        .eval_async_with(
+            "const seen = [];
+             let sentinelAt = null;
+             const frame = (src, name) => {
+               const f = document.createElement('iframe'); f.src = src;
+               f.addEventListener('load', () => {
+                 seen.push(name);
+                 if (name === 'sentinel') sentinelAt = performance.now();
+               });
+               document.body.append(f);
+             };
+             frame(args[0], 'refused');
+             frame('/sentinel', 'sentinel');
+             while (!(seen.includes('refused') && sentinelAt !== null)
+                    && !(sentinelAt !== null && performance.now() - sentinelAt > 2000)) {
+               await new Promise((resolve) => setTimeout(resolve, 50));
+             }
+             return seen.sort();",
+            vec![json!(format!("http://localhost:{closed}/auth"))],
+        )
+        .await;
+    let expected = match engine {
+        Engine::Chromium => json!(["refused", "sentinel"]),
+        Engine::Firefox | Engine::WebKit => json!(["sentinel"]),
+    };
+    assert_eq!(events, expected, "{engine:?}");
+    browser.close().await;
+}
