@@ -403,9 +403,10 @@ impl Step<'_> {
                 if wake == Wake::Timer {
                     self.keeper.timer = None;
                 }
-                // Back online: a pending retry runs now, not at the end of its backoff.
+                // Back online: a pending retry runs now, not at the end of its backoff (also the retry
+                // of a forced renewal, before the session is due).
                 if wake == Wake::Online && self.keeper.retry_at.is_some() {
-                    self.keeper.retry_at = None;
+                    self.keeper.retry_at = Some(self.now);
                 }
                 self.decide();
             }
