@@ -164,10 +164,8 @@ pub fn session_banner() -> Html {
         (AuthState::SignedIn(session), Some(error)) => {
             // Why, in a few words: which channel gave up.
             let why = match auth.status().last.as_ref().map(|last| last.channel) {
-                Some(yew_oidc::Channel::RefreshToken) => {
-                    "the provider no longer accepts the refresh token"
-                }
-                _ => "the provider needs you to sign in (silent renewal refused)",
+                Some(yew_oidc::Channel::RefreshToken) => "the refresh token was refused",
+                _ => "silent renewal was refused",
             };
             let why = format!("{why}: {}", error.code());
             let left = format_time_left(session.expires_at_ms.saturating_sub(now));

@@ -141,7 +141,7 @@ async fn a_provider_session_ended_behind_the_apps_back_warns_then_signs_out_at_e
     assert!(banner.contains("sign in again"), "banner: {banner}");
     // It says which channel gave up, and why.
     assert!(
-        banner.contains("silent renewal refused: login_required"),
+        banner.contains("(silent renewal was refused: login_required)"),
         "banner: {banner}"
     );
     let failed = text(&h, "#last-renewal").await;
