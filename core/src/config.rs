@@ -4,6 +4,7 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form
 //! it expects.
 
+pub use crate::dpop::DpopMode;
 pub use crate::logout::LogoutMethod;
 use crate::urls::{check_endpoint, UrlProblem};
 use serde::de::DeserializeOwned;
@@ -124,6 +125,10 @@ pub struct AuthConfig {
     /// POST (see [`crate::logout`] for what each puts where).
     #[serde(default)]
     pub logout_method: LogoutMethod,
+    /// Whether tokens are bound to a key of this browser (DPoP, RFC 9449). Default
+    /// [`DpopMode::Auto`]: when the provider's discovery lists ES256 DPoP proofs.
+    #[serde(default)]
+    pub dpop: DpopMode,
 }
 
 fn default_scope() -> String {
@@ -200,6 +205,7 @@ impl AuthConfig {
             provider: default_provider(),
             renewal: default_renewal(),
             logout_method: LogoutMethod::Get,
+            dpop: DpopMode::Auto,
         }
     }
 
@@ -260,6 +266,12 @@ impl AuthConfig {
     /// Sets [`logout_method`](Self::logout_method).
     pub fn logout_method(mut self, method: LogoutMethod) -> AuthConfig {
         self.logout_method = method;
+        self
+    }
+
+    /// Sets [`dpop`](Self::dpop).
+    pub fn dpop(mut self, dpop: DpopMode) -> AuthConfig {
+        self.dpop = dpop;
         self
     }
 
@@ -351,6 +363,13 @@ impl AuthConfig {
                 "logout_method",
                 "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0 documents \
                  its logout endpoints, /oidc/logout and /v2/logout, as GET",
+            );
+        }
+        if self.dpop == DpopMode::On && self.flow == Flow::Implicit {
+            return fail(
+                "dpop",
+                "must be \"auto\" or \"off\" with \"flow\": \"implicit\": tokens that come \
+                 through the URL cannot be bound to a key",
             );
         }
         Ok(())
@@ -553,6 +572,32 @@ mod tests {
         // Serialized as it reads.
         let text = serde_json::to_string(&config).unwrap();
         assert!(text.contains(r#""logout_method":"post""#), "{text}");
+    }
+
+    #[test]
+    fn dpop_is_auto_on_or_off() {
+        assert_eq!(AuthConfig::from_json(SHIPPED).unwrap().dpop, DpopMode::Auto);
+        for (text, mode) in [
+            ("on", DpopMode::On),
+            ("off", DpopMode::Off),
+            ("auto", DpopMode::Auto),
+        ] {
+            let config = AuthConfig::from_json(&with("dpop", text.into())).unwrap();
+            assert_eq!(config.dpop, mode);
+            assert_eq!(
+                config,
+                AuthConfig::new("http://localhost:4000", "oidc-renew-demo")
+                    .audience("urn:oidc-renew:demo-api")
+                    .dpop(mode)
+            );
+        }
+        check_error(&with("dpop", "true".into()), None, "unknown variant `true`");
+        check_error(&with("dpop", true.into()), None, "invalid type");
+        let mut implicit: Value = serde_json::from_str(&with("flow", "implicit".into())).unwrap();
+        implicit["dpop"] = "on".into();
+        check_error(&implicit.to_string(), Some("dpop"), "cannot be bound");
+        implicit["dpop"] = "auto".into();
+        assert!(AuthConfig::from_json(&implicit.to_string()).is_ok());
     }
 
     #[test]
