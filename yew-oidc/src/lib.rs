@@ -49,6 +49,7 @@
 mod browser;
 mod client;
 pub mod diagnostics;
+mod dpop;
 mod driver;
 mod guard;
 mod hooks;
