@@ -9,8 +9,8 @@
 //!   while the browser is away at the provider: a full-page redirect would lose it, so it waits in
 //!   IndexedDB and moves to memory when the callback takes it.
 //! - Requests carry one proof each; a nonce challenge is answered by exactly one more request
-//!   ([`retry_nonce`]), with no loop to get wrong. The latest nonce of each server is remembered for
-//!   its next request.
+//!   ([`retry_nonce`]), with no loop to get wrong. The latest nonce of each server (its kind and
+//!   origin) is remembered for its next request.
 //! - Nothing here logs a proof, a token or a key.
 
 use crate::browser::crypto::sha256;
@@ -262,7 +262,9 @@ impl Dpop {
         body: Option<&str>,
         access_token: Option<&str>,
     ) -> Result<HttpResponse, DpopFailure> {
-        let origin = server_of(url);
+        // By kind and origin: an authorization server and an API on one origin have nonces of their
+        // own (RFC 9449 §8 and §9), and one's must not overwrite the other's.
+        let origin = format!("{server:?} {}", server_of(url));
         let remembered = self.nonces.borrow().get(&origin).cloned();
         let request = Request {
             key,
