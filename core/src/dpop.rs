@@ -1046,7 +1046,9 @@ mod tests {
 
     #[test]
     fn www_authenticate_challenges() {
-        let table: Vec<(&str, Vec<(&str, Option<&str>, Option<&str>)>)> = vec![
+        /// Scheme, `error`, `error_description`.
+        type Read<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+        let table: Vec<(&str, Vec<Read>)> = vec![
             (
                 r#"DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="ES256""#,
                 vec![(
