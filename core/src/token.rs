@@ -125,10 +125,11 @@ impl TokenError {
                 true
             }
             // `use_dpop_nonce` after the one retry: the nonce it brought is remembered, and a later
-            // attempt sends it.
+            // attempt sends it. `invalid_dpop_proof`: a later attempt signs a new proof (new `jti`
+            // and `iat`); nothing says the session is compromised, and expiry bounds the retries.
             TokenError::Provider { error, .. } => matches!(
                 error.as_str(),
-                "temporarily_unavailable" | "slow_down" | "use_dpop_nonce"
+                "temporarily_unavailable" | "slow_down" | "use_dpop_nonce" | "invalid_dpop_proof"
             ),
             _ => false,
         }
@@ -646,6 +647,7 @@ mod tests {
             TokenError::UnexpectedStatus(429),
             provider("temporarily_unavailable"),
             provider("use_dpop_nonce"),
+            provider("invalid_dpop_proof"),
         ] {
             assert!(transient.is_transient(), "{transient:?}");
         }
