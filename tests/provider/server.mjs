@@ -507,14 +507,16 @@ const COUNTED_PATHS = {
 
 function createStats() {
   let counts;
+  let errors;
   const reset = () => {
     counts = {
       authorize: 0, authorize_prompt_none: 0, token: 0, end_session: 0, userinfo: 0, jwks: 0, discovery: 0,
       revocation: 0, refresh: 0, refresh_refused: 0, refresh_reuse: 0,
       dpop_token: 0, dpop_nonce: 0, authorize_dpop_jkt: 0,
       api: 0, api_ok: 0, api_dpop_ok: 0, api_dpop_nonce: 0, api_refused: 0,
-      token_errors: {}, api_errors: {},
     };
+    // Refusals by reason (GET /__test/errors): kept apart so that every stat above is a number.
+    errors = { token: {}, api: {} };
   };
   reset();
 
@@ -533,18 +535,17 @@ function createStats() {
   const note = (name) => { counts[name] += 1; };
   const noteIn = (map) => (reason) => {
     const key = String(reason).slice(0, 100);
-    counts[map][key] = (counts[map][key] ?? 0) + 1;
+    errors[map][key] = (errors[map][key] ?? 0) + 1;
   };
 
   return {
     count,
     note,
-    noteTokenError: noteIn('token_errors'),
-    noteApiError: noteIn('api_errors'),
+    noteTokenError: noteIn('token'),
+    noteApiError: noteIn('api'),
     reset,
-    snapshot: () => ({
-      ...counts, token_errors: { ...counts.token_errors }, api_errors: { ...counts.api_errors },
-    }),
+    snapshot: () => ({ ...counts }),
+    errors: () => ({ token: { ...errors.token }, api: { ...errors.api } }),
   };
 }
 
@@ -947,6 +948,8 @@ async function handleTestHook(app, req, res, url) {
       log(`test hook: expired ${expired} refresh token(s)`);
       return sendJson(res, 200, { expired }, cors);
     }
+    case 'GET /__test/errors':
+      return sendJson(res, 200, app.stats.errors(), cors);
     case 'GET /__test/dpop-proofs':
       // The latest DPoP proofs received, by path (a replay test sends one again).
       return sendJson(res, 200, app.proofs, cors);
