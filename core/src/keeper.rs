@@ -403,9 +403,10 @@ impl Step<'_> {
                 if wake == Wake::Timer {
                     self.keeper.timer = None;
                 }
-                // Back online: a pending retry runs now, not at the end of its backoff.
+                // Back online: a pending retry runs now, not at the end of its backoff (also the retry
+                // of a forced renewal, before the session is due).
                 if wake == Wake::Online && self.keeper.retry_at.is_some() {
-                    self.keeper.retry_at = None;
+                    self.keeper.retry_at = Some(self.now);
                 }
                 self.decide();
             }
@@ -1201,6 +1202,17 @@ mod tests {
             sim.wake(sim.now + 100, Wake::Online),
             &[Command::AcquireLock]
         );
+
+        // The retry of a "Renew now" that failed long before the session is due runs too.
+        let mut sim = Sim::signed_in();
+        sim.at(T0 + MIN).feed(Input::RenewNow);
+        let id = sim.grant_lock();
+        sim.at(T0 + MIN + 10).finish(id, Err(network()));
+        assert!(sim.keeper.retry_at.is_some());
+        assert!(sim
+            .wake(T0 + MIN + 500, Wake::Online)
+            .contains(&Command::AcquireLock));
+        sim.grant_lock();
     }
 
     #[test]

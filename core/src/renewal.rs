@@ -9,8 +9,10 @@
 //!   invalid, another user, `invalid_grant`). The session ends now.
 
 use super::callback::CallbackError;
+use super::discovery::DiscoveryError;
 use super::dpop::DpopError;
 use super::id_token::IdTokenError;
+use super::jwks::JwksError;
 use super::token::TokenError;
 
 /// What kind of failure a renewal failure is.
@@ -73,8 +75,13 @@ pub enum RenewalError {
     FailFast,
     /// Our silent page received parameters it could not parse (its error code).
     Unparsable(String),
-    /// A request to the provider did not get through (offline, DNS, CORS refusal).
+    /// A request to the provider did not get through (offline, DNS, CORS refusal, an HTTP error
+    /// status where a document was expected): the browser's words.
     Network(String),
+    /// The discovery document came back, but not one this client can use.
+    Discovery(DiscoveryError),
+    /// The provider's key set came back, but without a key this client can use.
+    Jwks(JwksError),
     /// The callback did not match the request (state, issuer) or lacked a token.
     Callback(CallbackError),
     /// The token endpoint refused or failed.
@@ -120,6 +127,9 @@ impl RenewalError {
             | RenewalError::FailFast
             | RenewalError::Unparsable(_)
             | RenewalError::Network(_)
+            // A provider mid-deployment, or a proxy's page: worth another try later.
+            | RenewalError::Discovery(_)
+            | RenewalError::Jwks(_)
             | RenewalError::Browser(_) => RenewalClass::Transient,
             RenewalError::Token(error) if error.is_transient() => RenewalClass::Transient,
             // The user must sign in again (unless the iframe still can): not a forged answer.
@@ -152,6 +162,8 @@ impl RenewalError {
             RenewalError::FailFast => "provider_page_shown".into(),
             RenewalError::Unparsable(code) => format!("unparsable_callback:{code}"),
             RenewalError::Network(_) => "network".into(),
+            RenewalError::Discovery(_) => "discovery".into(),
+            RenewalError::Jwks(_) => "jwks".into(),
             RenewalError::Callback(CallbackError::StateMismatch) => "state_mismatch".into(),
             RenewalError::Callback(_) => "invalid_callback".into(),
             RenewalError::Token(error) if error.is_invalid_grant() => "invalid_grant".into(),
@@ -207,6 +219,8 @@ impl std::fmt::Display for RenewalError {
                 write!(f, "the silent page got a bad callback ({code})")
             }
             RenewalError::Network(why) => write!(f, "the provider could not be reached: {why}"),
+            RenewalError::Discovery(error) => write!(f, "{error}"),
+            RenewalError::Jwks(error) => write!(f, "{error}"),
             RenewalError::Callback(error) => write!(f, "{error}"),
             RenewalError::Token(error) => write!(f, "{error}"),
             RenewalError::IdToken(error) => write!(f, "{error}"),
@@ -319,6 +333,16 @@ mod tests {
             RenewalError::Network("offline".into()),
             RenewalClass::Transient,
             "network",
+        );
+        check(
+            RenewalError::Discovery(DiscoveryError::NotJson),
+            RenewalClass::Transient,
+            "discovery",
+        );
+        check(
+            RenewalError::Jwks(JwksError::NoUsableKeys),
+            RenewalClass::Transient,
+            "jwks",
         );
         check(
             RenewalError::Token(TokenError::Server(503)),

@@ -11,18 +11,20 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Re-renders the calling component every `period_ms` (for countdowns); returns the current time.
+/// Re-renders the calling component every `period_ms` (for countdowns); returns the current time,
+/// read at this render: a render for another reason (the page woke from sleep, the session changed)
+/// shows the clock as it is, not the last tick's.
 #[hook]
 pub(crate) fn use_now(period_ms: u32) -> u64 {
-    let now = use_state(now_ms);
+    let tick = use_state(now_ms);
     {
-        let now = now.clone();
+        let tick = tick.clone();
         use_effect_with(period_ms, move |period_ms| {
-            let interval = Interval::new(*period_ms, move || now.set(now_ms()));
+            let interval = Interval::new(*period_ms, move || tick.set(now_ms()));
             move || drop(interval)
         });
     }
-    *now
+    now_ms()
 }
 
 /// `1 h 02 min`, `4 min 05 s`, `12 s`.

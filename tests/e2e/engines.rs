@@ -184,3 +184,123 @@ async fn with_a_cross_site_provider_renewal_gets_login_required_and_the_app_asks
     );
     h.close().await;
 }
+
+/// A `message` listener added to the window while a message is being dispatched (by a capturing
+/// listener of that message, or by anything its microtasks run, such as a renewal starting): Firefox
+/// and WebKit hand it that message too (the DOM spec's separate capture and bubble passes at the
+/// target), Chromium does not. The renewer judges such a message like any other (it is not from
+/// its frame, which did not exist when it was sent); the hostile tests' monitor counts it per engine.
+#[tokio::test]
+async fn a_listener_added_while_a_message_is_dispatched_gets_it_in_firefox_and_webkit() {
+    let engine = Engine::current();
+    let site = HostileServer::start().await;
+    let browser = Browser::start().await;
+    browser.goto(&site.url("/")).await;
+    let log = browser
+        .eval_async(
+            "const log = [];
+             addEventListener('message', (e) => {
+               log.push('captured ' + e.data);
+               addEventListener('message', (late) => log.push('late listener got ' + late.data));
+             }, { capture: true, once: true });
+             postMessage('first', '*');
+             await new Promise((resolve) => setTimeout(resolve, 50));
+             postMessage('second', '*');
+             await new Promise((resolve) => addEventListener('message', resolve, { once: true }));
+             return log;",
+        )
+        .await;
+    let log: Vec<String> = serde_json::from_value(log).unwrap();
+    let expected: &[&str] = match engine {
+        Engine::Chromium => &["captured first", "late listener got second"],
+        Engine::Firefox | Engine::WebKit => &[
+            "captured first",
+            "late listener got first",
+            "late listener got second",
+        ],
+    };
+    assert_eq!(log, expected, "{engine:?}");
+    browser.close().await;
+}
+
+/// localStorage of a frame from another origin of the same site (`localhost:<a>` framed by
+/// `localhost:<b>`): Chromium and Firefox key storage by the top-level site, so the frame shares the
+/// origin's first-party storage; WebKit keeps it apart by the top-level origin. An app framed by
+/// another origin (the hostile tests' framed app) starts signed out in WebKit.
+#[tokio::test]
+async fn a_same_site_frame_shares_first_party_storage_except_in_webkit() {
+    let engine = Engine::current();
+    let (framed, top) = (HostileServer::start().await, HostileServer::start().await);
+    let browser = Browser::start().await;
+    browser.goto(&framed.url("/first")).await;
+    browser
+        .eval("localStorage.setItem('e2e-key', 'first party'); return true")
+        .await;
+    browser.goto(&top.url("/top")).await;
+    browser
+        .eval_async_with(
+            "const f = document.createElement('iframe'); f.id = 'framed'; f.src = args[0]; \
+             await new Promise((resolve) => { f.onload = resolve; document.body.append(f); });",
+            vec![json!(framed.url("/framed"))],
+        )
+        .await;
+    browser
+        .find("iframe#framed")
+        .await
+        .enter_frame()
+        .await
+        .expect("switch to the frame");
+    let seen = browser.eval("return localStorage.getItem('e2e-key')").await;
+    let expected = match engine {
+        Engine::Chromium | Engine::Firefox => json!("first party"),
+        Engine::WebKit => Value::Null,
+    };
+    assert_eq!(seen, expected, "{engine:?}");
+    browser.close().await;
+}
+
+/// A frame whose navigation is refused (nothing listens on the port, as when the provider is down):
+/// Chromium shows its error page and fires the frame's `load` (the renewer then fails fast and the
+/// client names a network failure); Firefox and WebKit fire no `load`, so the renewal ends by its
+/// 10 s timeout there (`faults::provider_down_then_back_recovers_by_itself`). Both retry and recover.
+#[tokio::test]
+async fn a_refused_frame_fires_load_only_in_chromium() {
+    let engine = Engine::current();
+    let site = HostileServer::start().await;
+    let closed = {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let browser = Browser::start().await;
+    browser.goto(&site.url("/")).await;
+    // The refused frame's `load`, or its absence: observed until 2 s after a sentinel frame (same
+    // page, a server that answers) has loaded, which shows load events do fire.
+    let events = browser
+        .eval_async_with(
+            "const seen = [];
+             let sentinelAt = null;
+             const frame = (src, name) => {
+               const f = document.createElement('iframe'); f.src = src;
+               f.addEventListener('load', () => {
+                 seen.push(name);
+                 if (name === 'sentinel') sentinelAt = performance.now();
+               });
+               document.body.append(f);
+             };
+             frame(args[0], 'refused');
+             frame('/sentinel', 'sentinel');
+             while (!(seen.includes('refused') && sentinelAt !== null)
+                    && !(sentinelAt !== null && performance.now() - sentinelAt > 2000)) {
+               await new Promise((resolve) => setTimeout(resolve, 50));
+             }
+             return seen.sort();",
+            vec![json!(format!("http://localhost:{closed}/auth"))],
+        )
+        .await;
+    let expected = match engine {
+        Engine::Chromium => json!(["refused", "sentinel"]),
+        Engine::Firefox | Engine::WebKit => json!(["sentinel"]),
+    };
+    assert_eq!(events, expected, "{engine:?}");
+    browser.close().await;
+}

@@ -14,10 +14,13 @@
 //!   renewal must be one real answer, one authorize and one token request at the provider (a forged
 //!   code accepted would be one more token request), and the stored access token changes once per
 //!   renewal and never between them.
-//! - To widen the window in which the renewer listens, the tests add network latency (DevTools
-//!   `Network.emulateNetworkConditions`); for messages that must reach the decoder, they post from the
-//!   renewal frame's own initial `about:blank` document (same origin, the frame's own window) while
-//!   its request to the provider is held up by that latency.
+//! - To widen the window in which the renewer listens, the tests hold up the renewal's requests: in
+//!   Chromium with network latency (DevTools `Network.emulateNetworkConditions`), in Firefox and WebKit,
+//!   which have no DevTools endpoint, by the provider holding its answers to `/auth` and `/token` (a
+//!   `delay` fault). For messages that must reach the decoder, they post from the renewal frame's own
+//!   initial `about:blank` document (same origin, the frame's own window) while its request to the
+//!   provider is held up: in Chromium from an isolated world (DevTools), elsewhere through the
+//!   document's own `eval`, called by the page (the in-process host has no CSP to forbid it).
 //!
 //! Hostile DPoP answers (#15, the last test): nonce challenges whose `DPoP-Nonce` is no nonce, that
 //! never end, and refusals of the proof, from the token endpoint and the API (the provider's
@@ -31,7 +34,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::hostile::HostileServer;
 use crate::fixtures::server::Host;
-use crate::fixtures::{needs_chromium, poll_until, report, Harness, SESSION_KEY};
+use crate::fixtures::{needs_chromium, poll_until, report, Engine, Harness, SESSION_KEY};
 
 /// Long enough that only the Renew-now button renews during a test.
 const TTL_SECS: u64 = 300;
@@ -40,12 +43,28 @@ const TYPE: &str = "oidc-silent-callback";
 /// renewer listens all that time.
 const LATENCY_MS: u64 = 150;
 
-/// Installed in the app's window (or frame): sorts every message before the renewer sees it.
+/// Installed in the app's window (or frame): sorts every message before the renewer sees it. Run
+/// through [`install_monitor`], which says whether the engine hands a message to a listener added
+/// while that message is being dispatched.
+///
+/// A renewal can start while a message is being dispatched (its listener is added between the
+/// capturing and the bubbling listeners of that very message). Firefox and WebKit then hand the
+/// message to the renewer too; Chromium does not (`engines::a_listener_added_while_a_message_is_dispatched_gets_it_in_firefox_and_webkit`).
+/// A second, bubbling listener of the monitor sees such a message (no frame when it was captured, a
+/// frame now) and counts it as heard where the engine delivers it.
 const MONITOR: &str = r#"
 if (!window.__e2eHostile) {
-  const m = window.__e2eHostile = { real: 0, captured: [], heard: {}, unheard: 0 };
+  const m = window.__e2eHostile = { real: 0, captured: [], heard: {}, unheard: 0, startedDuring: 0 };
+  const lateListenersHear = arguments[0];
+  let captured = null;
+  const sort = (event, frame) => {
+    const own = frame !== null && event.source === frame.contentWindow;
+    const key = event.origin !== self.origin ? 'WrongOrigin' : own ? 'own' : 'WrongSource';
+    m.heard[key] = (m.heard[key] || 0) + 1;
+  };
   window.addEventListener('message', (event) => {
     const frame = document.querySelector('.silent-renewal-frame');
+    captured = { event, frame };
     const own = frame !== null && event.source === frame.contentWindow;
     let path = null;
     if (own) { try { path = frame.contentWindow.location.pathname; } catch (_) { path = null; } }
@@ -55,12 +74,25 @@ if (!window.__e2eHostile) {
       return;
     }
     if (frame === null) { m.unheard += 1; return; }
-    const key = event.origin !== self.origin ? 'WrongOrigin' : own ? 'own' : 'WrongSource';
-    m.heard[key] = (m.heard[key] || 0) + 1;
+    sort(event, frame);
   }, true);
+  window.addEventListener('message', (event) => {
+    const frame = document.querySelector('.silent-renewal-frame');
+    if (captured === null || captured.event !== event || captured.frame !== null || frame === null) return;
+    m.startedDuring += 1;
+    if (lateListenersHear) { m.unheard -= 1; sort(event, frame); }
+  });
 }
 return true;
 "#;
+
+/// Installs [`MONITOR`] in the current document.
+async fn install_monitor(h: &Harness) {
+    let late_listeners_hear = h.browser.engine() != Engine::Chromium;
+    h.browser
+        .eval_with(MONITOR, vec![json!(late_listeners_hear)])
+        .await;
+}
 
 /// Defines `window.__e2eForged(i)` in the realm it runs in: look-alikes of the silent page's
 /// message, with forged codes and states.
@@ -161,15 +193,34 @@ async fn number(h: &Harness, css: &str) -> u64 {
         .unwrap_or_else(|_| panic!("`{css}` is not a number: {text:?}"))
 }
 
-/// Network latency for every request of the current window's page (0: none).
+/// Holds up the renewal's requests by `ms` (0: not at all). Chromium: network latency for every
+/// request of the current window's page. Elsewhere: the provider holds its answers to the renewal's
+/// requests, `/auth` (the frame's navigation) and `/token`.
 async fn latency(h: &Harness, ms: u64) {
-    h.browser.cdp("Network.enable", json!({})).await;
-    h.browser
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({"offline": false, "latency": ms, "downloadThroughput": -1, "uploadThroughput": -1}),
-        )
-        .await;
+    if h.browser.engine() == Engine::Chromium {
+        h.browser.cdp("Network.enable", json!({})).await;
+        h.browser
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": ms, "downloadThroughput": -1, "uploadThroughput": -1}),
+            )
+            .await;
+        return;
+    }
+    h.provider.clear_faults().await;
+    if ms > 0 {
+        for path in ["/auth", "/token"] {
+            h.provider
+                .inject(json!({"path": path, "kind": "delay", "delay_ms": ms}))
+                .await;
+        }
+    }
+}
+
+/// Outside Chromium, the nginx host's CSP (no `eval`) and its refusal to be framed are observed with
+/// DevTools only: those tests return at once there (`true`), with the reason printed.
+fn needs_chromium_on_nginx(what: &str) -> bool {
+    Host::from_env() == Host::Nginx && needs_chromium(what)
 }
 
 /// The panel's texts, for failure messages.
@@ -299,9 +350,8 @@ impl AppAt {
 /// to it the whole time (`targetOrigin` `*` and the app's origin) while it renews three times.
 #[tokio::test]
 async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
-    if needs_chromium(
-        "Network.emulateNetworkConditions holds requests up to widen the renewer's listening window",
-    ) {
+    if needs_chromium_on_nginx("Page.getFrameTree shows the error page of the frame nginx refused")
+    {
         return;
     }
     let h = start().await;
@@ -318,12 +368,27 @@ async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
 
     // 1. A popup.
     let before: Vec<WindowHandle> = client.windows().await.unwrap();
-    h.browser
-        .eval_with(
-            "window.__app = window.open(arguments[0], 'app'); return window.__app !== null",
-            vec![json!(app_url)],
-        )
-        .await;
+    // WebKit, like Safari, blocks a popup that a script opens on its own: there it is opened from a
+    // click (a user gesture). A window of its own (`width`, `height`), not a tab: Firefox throttles
+    // the timers of a background tab to one a second, and the flood below would all but stop.
+    if h.browser.engine() == Engine::WebKit {
+        h.browser
+            .eval_with(
+                "const b = document.createElement('button'); b.id = 'open-app'; b.textContent = 'Open'; \
+                 b.onclick = () => { window.__app = window.open(arguments[0], 'app', 'width=800,height=600'); }; \
+                 document.body.append(b); return true",
+                vec![json!(app_url)],
+            )
+            .await;
+        h.browser.click("button#open-app").await;
+    } else {
+        h.browser
+            .eval_with(
+                "window.__app = window.open(arguments[0], 'app', 'width=800,height=600'); return window.__app !== null",
+                vec![json!(app_url)],
+            )
+            .await;
+    }
     let popup = poll_until(Duration::from_secs(5), || async {
         let windows = client.windows().await.ok()?;
         windows.into_iter().find(|w| !before.contains(w))
@@ -371,9 +436,34 @@ async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
     let mut total_rejected = 0;
     h.provider.reset_stats().await;
     for place in &places {
+        // WebKit keeps a frame's storage apart by the top-level origin, even on the same site
+        // (`engines::` shows it): the framed app starts signed out. It gets the session the app
+        // holds as a first party (the popup, where WebDriver still is), as if the user had signed in
+        // there too.
+        let seed = if matches!(place, AppAt::Frame(_)) && h.browser.engine() == Engine::WebKit {
+            let session = h
+                .browser
+                .eval_with(
+                    "return localStorage.getItem(arguments[0])",
+                    vec![json!(SESSION_KEY)],
+                )
+                .await;
+            assert!(session.is_string(), "no session in the popup: {session}");
+            Some(session)
+        } else {
+            None
+        };
         place.enter(&h).await;
+        if let Some(session) = seed {
+            h.browser
+                .eval_with(
+                    "localStorage.setItem(arguments[0], arguments[1]); location.reload(); return true",
+                    vec![json!(SESSION_KEY), session],
+                )
+                .await;
+        }
         signed_in(&h).await;
-        eval_in(&h, MONITOR).await;
+        install_monitor(&h).await;
         // The renewals of the earlier place count at the provider too.
         latency(&h, LATENCY_MS).await;
 
@@ -511,15 +601,10 @@ const EXTRA_FRAMES: [(&str, &str); 3] = [
 /// wrong state while the app renews three times: all rejected as coming from another window.
 #[tokio::test]
 async fn same_origin_frames_posting_wrong_or_missing_state_are_ignored() {
-    if needs_chromium(
-        "Network.emulateNetworkConditions holds requests up to widen the renewer's listening window",
-    ) {
-        return;
-    }
     let h = start().await;
     h.log_in().await;
     let token = stored_token(&h).await;
-    eval_in(&h, MONITOR).await;
+    install_monitor(&h).await;
     for (name, kind) in EXTRA_FRAMES {
         add_frame(&h, name, kind).await;
     }
@@ -590,6 +675,29 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
     latency(h, HOLD_MS).await;
     h.renew_now().await;
     h.browser.wait_for(".silent-renewal-frame").await;
+    if h.browser.engine() != Engine::Chromium {
+        // The frame's initial document has the page's origin: the page runs `js` in the frame's own
+        // realm through the frame's `eval` (WebKitWebDriver cannot switch to a frame whose first
+        // navigation is still pending).
+        let value = h
+            .browser
+            .eval_with(
+                "const frame = document.querySelector('.silent-renewal-frame').contentWindow; \
+                 if (frame.location.href !== 'about:blank') { \
+                   throw new Error('the renewal frame left its initial document already: ' + frame.location.href); } \
+                 return frame.eval(arguments[0]);",
+                vec![json!(js)],
+            )
+            .await;
+        latency(h, LATENCY_MS).await;
+        assert_eq!(
+            renewed_after(h, before).await,
+            Some(before + 1),
+            "the renewal did not succeed; panel:\n{}",
+            panel(h).await
+        );
+        return value;
+    }
     let tree = h.browser.cdp("Page.getFrameTree", json!({})).await;
     let frames = tree["frameTree"]["childFrames"]
         .as_array()
@@ -641,15 +749,13 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
 /// window, stale state). All rejected; the next renewal succeeds with its own answer.
 #[tokio::test]
 async fn a_replayed_good_answer_is_ignored() {
-    if needs_chromium(
-        "Network.emulateNetworkConditions holds requests up to widen the renewer's listening window; Runtime.evaluate posts from the renewal frame's initial document",
-    ) {
+    if needs_chromium_on_nginx("Runtime.evaluate in an isolated world posts from the renewal frame's initial document under the deploy CSP") {
         return;
     }
     let h = start().await;
     h.log_in().await;
     let token = stored_token(&h).await;
-    eval_in(&h, MONITOR).await;
+    install_monitor(&h).await;
     add_frame(&h, "e2e-replay", "blank").await;
     latency(&h, LATENCY_MS).await;
     h.provider.reset_stats().await;
@@ -768,15 +874,13 @@ const SHAPES = [
 /// decodes them) and from the page itself: each rejected with its reason, and the renewal succeeds.
 #[tokio::test]
 async fn messages_of_every_wrong_shape_are_ignored() {
-    if needs_chromium(
-        "Network.emulateNetworkConditions holds requests up to widen the renewer's listening window; Runtime.evaluate posts from the renewal frame's initial document",
-    ) {
+    if needs_chromium_on_nginx("Runtime.evaluate in an isolated world posts from the renewal frame's initial document under the deploy CSP") {
         return;
     }
     let h = start().await;
     h.log_in().await;
     let token = stored_token(&h).await;
-    eval_in(&h, MONITOR).await;
+    install_monitor(&h).await;
     h.provider.reset_stats().await;
     let post = "(() => { const counts = {}; \
          for (const [reason, message] of SHAPES) { parent.postMessage(message, '*'); counts[reason] = (counts[reason] || 0) + 1; } \

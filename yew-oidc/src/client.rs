@@ -181,8 +181,8 @@ impl From<StepError> for RenewalError {
         match error {
             StepError::Unreachable { url, why } => RenewalError::Network(format!("{url}: {why}")),
             StepError::Browser(error) => RenewalError::Browser(error.to_string()),
-            StepError::Discovery(error) => RenewalError::Network(error.to_string()),
-            StepError::Jwks(error) => RenewalError::Network(error.to_string()),
+            StepError::Discovery(error) => RenewalError::Discovery(error),
+            StepError::Jwks(error) => RenewalError::Jwks(error),
             StepError::Callback(error) => error.into(),
             StepError::Token(error) => error.into(),
             StepError::IdToken(error) => error.into(),
