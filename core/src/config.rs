@@ -4,8 +4,6 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form
 //! it expects.
 
-pub use crate::dpop::DpopMode;
-pub use crate::logout::LogoutMethod;
 use crate::urls::{check_endpoint, UrlProblem};
 use serde::de::DeserializeOwned;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -48,6 +46,49 @@ pub enum RenewalMode {
     RefreshToken,
     /// The refresh token while one is held, the iframe otherwise (none issued, or refused).
     Auto,
+}
+
+/// The `dpop` setting: whether tokens are bound to a key of this browser (DPoP, RFC 9449; see
+/// [`crate::dpop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DpopMode {
+    /// On when the provider's discovery lists ES256 in `dpop_signing_alg_values_supported` (and the
+    /// flow is the code flow); off otherwise.
+    #[default]
+    Auto,
+    /// Always (the code flow only): a provider whose discovery lists DPoP algorithms without ES256
+    /// is an error, and so is a `Bearer` answer.
+    On,
+    /// Never: bearer tokens.
+    Off,
+}
+
+/// How the browser goes to the logout endpoint (`logout_method` in config.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", rename_all = "lowercase")]
+pub enum LogoutMethod {
+    /// A top-level navigation to [`LogoutRequest::url`](crate::logout::LogoutRequest::url): what every provider takes (the default).
+    #[default]
+    Get,
+    /// A top-level form POST of the parameters to the endpoint: the id_token in `id_token_hint` then
+    /// stays out of URLs, history and server logs. Not every provider takes it.
+    Post,
+}
+
+impl TryFrom<String> for LogoutMethod {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<LogoutMethod, String> {
+        match value.as_str() {
+            "get" => Ok(LogoutMethod::Get),
+            "post" => Ok(LogoutMethod::Post),
+            other => Err(format!(
+                "`logout_method` must be \"get\" (the default: a redirect, which every provider \
+                 takes) or \"post\" (a form, for providers that take it), not {other:?}"
+            )),
+        }
+    }
 }
 
 /// Which provider dialect to speak where providers differ (logout).

@@ -21,9 +21,9 @@
 //! Every input from a server (headers, bodies) is hostile: bounded, checked against its grammar, and
 //! never a reason to panic or to retry more than once.
 
+pub use crate::config::DpopMode;
 use crate::config::Flow;
 use crate::fields::{self, Object};
-use crate::state::AuthFailure;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -45,21 +45,6 @@ pub const MAX_CHALLENGE_LEN: usize = 8 * 1024;
 
 /// Longest body of a token endpoint error read for its `error` code.
 const MAX_ERROR_BODY_LEN: usize = 64 * 1024;
-
-/// The `dpop` setting: whether tokens are bound to a key of this browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DpopMode {
-    /// On when the provider's discovery lists ES256 in `dpop_signing_alg_values_supported` (and the
-    /// flow is the code flow); off otherwise.
-    #[default]
-    Auto,
-    /// Always (the code flow only): a provider whose discovery lists DPoP algorithms without ES256
-    /// is an error, and so is a `Bearer` answer.
-    On,
-    /// Never: bearer tokens.
-    Off,
-}
 
 /// The type of an access token, as the token endpoint states it and as a session records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -142,20 +127,6 @@ impl fmt::Display for DpopError {
 }
 
 impl std::error::Error for DpopError {}
-
-impl From<DpopError> for AuthFailure {
-    fn from(error: DpopError) -> AuthFailure {
-        let text = error.to_string();
-        let mut message: String = text
-            .chars()
-            .take(1)
-            .flat_map(char::to_uppercase)
-            .chain(text.chars().skip(1))
-            .collect();
-        message.push('.');
-        AuthFailure::new(message, format!("dpop: {error:?}"))
-    }
-}
 
 /// Whether DPoP is used for a new grant (a sign-in or an iframe renewal), from the `dpop` setting,
 /// the flow, and the provider's `dpop_signing_alg_values_supported` (empty when discovery omits it).
@@ -612,6 +583,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::AuthFailure;
     use sha2::{Digest, Sha256};
 
     fn sha256(text: &str) -> [u8; 32] {
