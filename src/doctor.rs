@@ -14,6 +14,7 @@
 use crate::config::AppConfig;
 use std::fmt;
 use yew_oidc::core::discovery::{DiscoveryError, ProviderMetadata};
+use yew_oidc::core::dpop::{in_use as dpop_in_use, DpopError, DpopMode, TokenType};
 use yew_oidc::core::id_token::CLOCK_TOLERANCE_SECS;
 use yew_oidc::core::jwks::{select_key, Alg, Jwks, KeyLookup};
 use yew_oidc::core::logout::LogoutMethod;
@@ -106,6 +107,8 @@ pub enum Check {
     /// Which channel renewal takes in this browser with this provider (refresh token or iframe),
     /// and whether it can work.
     RenewalChannel,
+    /// Whether the tokens are bound to a key of this browser (DPoP), or bearer tokens.
+    Dpop,
     /// Sign-out can end the provider session: the endpoint, and the method the app will use.
     Logout,
     /// The local clock agrees with the provider's.
@@ -114,7 +117,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in running order.
-    pub const ALL: [Check; 9] = [
+    pub const ALL: [Check; 10] = [
         Check::Config,
         Check::Discovery,
         Check::Jwks,
@@ -122,6 +125,7 @@ impl Check {
         Check::SilentCallback,
         Check::CrossSite,
         Check::RenewalChannel,
+        Check::Dpop,
         Check::Logout,
         Check::ClockSkew,
     ];
@@ -136,6 +140,7 @@ impl Check {
             Check::SilentCallback => "silent-callback",
             Check::CrossSite => "cross-site",
             Check::RenewalChannel => "renewal-channel",
+            Check::Dpop => "dpop",
             Check::Logout => "logout",
             Check::ClockSkew => "clock-skew",
         }
@@ -151,6 +156,7 @@ impl Check {
             Check::SilentCallback => "silent callback URL",
             Check::CrossSite => "same-site provider",
             Check::RenewalChannel => "renewal channel",
+            Check::Dpop => "sender-constrained tokens (DPoP)",
             Check::Logout => "sign-out",
             Check::ClockSkew => "clock skew",
         }
@@ -917,6 +923,81 @@ pub fn renewal_channel_check(
 }
 
 // ---------------------------------------------------------------------------------------------
+// DPoP
+// ---------------------------------------------------------------------------------------------
+
+/// The DPoP check: whether tokens are bound to a key of this browser (`dpop` in config.json and the
+/// provider's `dpop_signing_alg_values_supported`), and whether the session's are (`session`: its
+/// token type, when signed in). Bound tokens copied out of the page are refused without the key;
+/// bearer tokens work for whoever holds them.
+pub fn dpop_check(
+    config: &Config,
+    metadata: &ProviderMetadata,
+    session: Option<TokenType>,
+) -> CheckResult {
+    let offered = metadata
+        .dpop_signing_alg_values_supported
+        .iter()
+        .any(|alg| alg == "ES256");
+    let bearer_risk = "a token copied out of the page (a script, an extension) works anywhere \
+                       until it expires";
+    match dpop_in_use(config.dpop, config.flow, &metadata.dpop_signing_alg_values_supported) {
+        Err(error @ DpopError::ProviderLacksEs256(_)) => CheckResult::new(
+            Level::Red,
+            format!("`dpop` is on, and sign-in will fail: {error}."),
+            "Enable ES256 DPoP proofs at the provider, or set `dpop` to \"auto\" in config.json.",
+        ),
+        Err(error) => CheckResult::new(
+            Level::Red,
+            format!("DPoP cannot be used: {error}."),
+            "Set `dpop` to \"auto\" in config.json.",
+        ),
+        Ok(true) => match session {
+            Some(TokenType::Bearer) => CheckResult::new(
+                Level::Amber,
+                format!(
+                    "DPoP is in use for new tokens, but this session's are bearer tokens (from \
+                     before DPoP was on): {bearer_risk}."
+                ),
+                "Sign out and sign in again: the new tokens are bound to this browser's key.",
+            ),
+            Some(TokenType::DPoP) => CheckResult::green(
+                "DPoP is in use: this session's tokens are bound to a key of this browser (ES256, \
+                 not extractable), and a copy of them is refused without it.",
+            ),
+            None => CheckResult::green(
+                "DPoP is in use: the tokens of a sign-in will be bound to a key of this browser \
+                 (ES256, not extractable).",
+            ),
+        },
+        Ok(false) if config.flow == Flow::Implicit => CheckResult::new(
+            Level::Amber,
+            format!("Bearer tokens: the implicit flow's tokens come through the URL and cannot be bound to a key, and {bearer_risk}."),
+            "Set `flow` to \"code\" in config.json.",
+        ),
+        Ok(false) if config.dpop == DpopMode::Off && offered => CheckResult::new(
+            Level::Amber,
+            format!("DPoP is off (`dpop`: \"off\") although the provider offers it: {bearer_risk}."),
+            "Set `dpop` to \"auto\" in config.json.",
+        ),
+        Ok(false) if config.dpop == DpopMode::Off => CheckResult::new(
+            Level::Amber,
+            format!("DPoP is off (`dpop`: \"off\"), and the provider does not offer it: {bearer_risk}."),
+            "Enable DPoP (ES256) at the provider, then set `dpop` to \"auto\" in config.json.",
+        ),
+        Ok(false) => CheckResult::new(
+            Level::Amber,
+            format!(
+                "Bearer tokens: the provider's discovery lists no ES256 DPoP proofs \
+                 (dpop_signing_alg_values_supported), so {bearer_risk}."
+            ),
+            "Enable DPoP with ES256 at the provider: `dpop` \"auto\" then binds the tokens to this \
+             browser.",
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sign-out
 // ---------------------------------------------------------------------------------------------
 
@@ -1296,6 +1377,7 @@ mod tests {
             response_types_supported: vec!["code".into()],
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
+            dpop_signing_alg_values_supported: vec![],
         }
     }
 
@@ -1699,10 +1781,117 @@ mod tests {
                 "silent-callback",
                 "cross-site",
                 "renewal-channel",
+                "dpop",
                 "logout",
                 "clock-skew"
             ]
         );
+    }
+
+    #[test]
+    fn dpop_verdicts() {
+        let with_dpop = |algs: &[&str]| ProviderMetadata {
+            dpop_signing_alg_values_supported: algs.iter().map(|a| a.to_string()).collect(),
+            ..metadata(&["RS256"], true)
+        };
+        let base = config("");
+        let on = config(r#","dpop":"on""#);
+        let off = config(r#","dpop":"off""#);
+        let implicit = config(r#","flow":"implicit""#);
+        /// The configuration, the provider, the session's token type; the verdict.
+        type Row<'a> = (
+            &'a Config,
+            ProviderMetadata,
+            Option<TokenType>,
+            Level,
+            &'a str,
+            &'a str,
+        );
+        let table: Vec<Row> = vec![
+            (
+                &base,
+                with_dpop(&["ES256"]),
+                Some(TokenType::DPoP),
+                Level::Green,
+                "this session's tokens are bound",
+                "Nothing to do",
+            ),
+            (
+                &base,
+                with_dpop(&["ES256"]),
+                None,
+                Level::Green,
+                "will be bound",
+                "Nothing to do",
+            ),
+            (
+                &base,
+                with_dpop(&["ES256"]),
+                Some(TokenType::Bearer),
+                Level::Amber,
+                "bearer tokens (from before",
+                "Sign out and sign in again",
+            ),
+            (
+                &base,
+                with_dpop(&[]),
+                None,
+                Level::Amber,
+                "lists no ES256 DPoP proofs",
+                "Enable DPoP with ES256",
+            ),
+            (
+                &base,
+                with_dpop(&["EdDSA"]),
+                None,
+                Level::Amber,
+                "lists no ES256",
+                "Enable DPoP with ES256",
+            ),
+            (
+                &on,
+                with_dpop(&["EdDSA"]),
+                None,
+                Level::Red,
+                "sign-in will fail",
+                "Enable ES256",
+            ),
+            (
+                &on,
+                with_dpop(&[]),
+                None,
+                Level::Green,
+                "will be bound",
+                "Nothing to do",
+            ),
+            (
+                &off,
+                with_dpop(&["ES256"]),
+                None,
+                Level::Amber,
+                "although the provider offers it",
+                "Set `dpop` to \"auto\"",
+            ),
+            (
+                &off,
+                with_dpop(&[]),
+                None,
+                Level::Amber,
+                "does not offer it",
+                "Enable DPoP (ES256)",
+            ),
+            (
+                &implicit,
+                with_dpop(&["ES256"]),
+                None,
+                Level::Amber,
+                "implicit flow",
+                "Set `flow` to \"code\"",
+            ),
+        ];
+        for (config, metadata, session, level, cause, fix) in table {
+            check(dpop_check(config, &metadata, session), level, cause, fix);
+        }
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct AuthorizeRequest<'a> {
     pub prompt: Option<&'a str>,
     /// `response_mode`, e.g. `fragment` so the silent page reads the answer from its hash.
     pub response_mode: Option<&'a str>,
+    /// The RFC 7638 thumbprint of the DPoP key the tokens will be bound to (RFC 9449 §10): the code
+    /// can then be redeemed only with a proof signed by that key. `None` without DPoP.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl AuthorizeRequest<'_> {
@@ -61,6 +64,7 @@ pub fn authorize_url(request: &AuthorizeRequest) -> String {
         ("audience", request.audience),
         ("prompt", request.prompt),
         ("response_mode", request.response_mode),
+        ("dpop_jkt", request.dpop_jkt),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -85,6 +89,7 @@ mod tests {
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
         prompt: None,
         response_mode: None,
+        dpop_jkt: None,
     };
 
     const IMPLICIT: AuthorizeRequest<'static> = AuthorizeRequest {
@@ -146,6 +151,34 @@ mod tests {
              &redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&scope=openid+profile+email\
              &state=af0ifjsldkj&nonce=n-0S6_WzA2Mj&audience=https%3A%2F%2Fapi.example.com%2F\
              &prompt=login",
+        );
+    }
+
+    #[test]
+    fn dpop_binds_the_code_to_the_key() {
+        // RFC 9449 §10's example thumbprint, on a sign-in and on a silent renewal alike.
+        let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        check(
+            AuthorizeRequest {
+                dpop_jkt: Some(jkt),
+                ..CODE
+            },
+            "http://localhost:4000/auth?response_type=code&client_id=oidc-renew-demo\
+             &redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&scope=openid+profile+email\
+             &state=af0ifjsldkj&nonce=n-0S6_WzA2Mj\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256\
+             &dpop_jkt=NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+        );
+        let silent = authorize_url(&AuthorizeRequest {
+            prompt: Some("none"),
+            response_mode: Some("fragment"),
+            dpop_jkt: Some(jkt),
+            ..CODE
+        });
+        assert!(
+            silent.ends_with("&prompt=none&response_mode=fragment&dpop_jkt=NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
+            "{silent}"
         );
     }
 

@@ -48,6 +48,22 @@ pub enum RenewalMode {
     Auto,
 }
 
+/// The `dpop` setting: whether tokens are bound to a key of this browser (DPoP, RFC 9449; see
+/// [`crate::dpop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DpopMode {
+    /// On when the provider's discovery lists ES256 in `dpop_signing_alg_values_supported` (and the
+    /// flow is the code flow); off otherwise.
+    #[default]
+    Auto,
+    /// Always (the code flow only): a provider whose discovery lists DPoP algorithms without ES256
+    /// is an error, and so is a `Bearer` answer.
+    On,
+    /// Never: bearer tokens.
+    Off,
+}
+
 /// How the browser goes to the logout endpoint (`logout_method` in config.json).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "String", rename_all = "lowercase")]
@@ -150,6 +166,10 @@ pub struct AuthConfig {
     /// POST (see [`crate::logout`] for what each puts where).
     #[serde(default)]
     pub logout_method: LogoutMethod,
+    /// Whether tokens are bound to a key of this browser (DPoP, RFC 9449). Default
+    /// [`DpopMode::Auto`]: when the provider's discovery lists ES256 DPoP proofs.
+    #[serde(default)]
+    pub dpop: DpopMode,
 }
 
 fn default_scope() -> String {
@@ -226,6 +246,7 @@ impl AuthConfig {
             provider: default_provider(),
             renewal: default_renewal(),
             logout_method: LogoutMethod::Get,
+            dpop: DpopMode::Auto,
         }
     }
 
@@ -286,6 +307,12 @@ impl AuthConfig {
     /// Sets [`logout_method`](Self::logout_method).
     pub fn logout_method(mut self, method: LogoutMethod) -> AuthConfig {
         self.logout_method = method;
+        self
+    }
+
+    /// Sets [`dpop`](Self::dpop).
+    pub fn dpop(mut self, dpop: DpopMode) -> AuthConfig {
+        self.dpop = dpop;
         self
     }
 
@@ -377,6 +404,13 @@ impl AuthConfig {
                 "logout_method",
                 "must be \"get\" (or be left out) with \"provider\": \"auth0\": Auth0 documents \
                  its logout endpoints, /oidc/logout and /v2/logout, as GET",
+            );
+        }
+        if self.dpop == DpopMode::On && self.flow == Flow::Implicit {
+            return fail(
+                "dpop",
+                "must be \"auto\" or \"off\" with \"flow\": \"implicit\": tokens that come \
+                 through the URL cannot be bound to a key",
             );
         }
         Ok(())
@@ -579,6 +613,32 @@ mod tests {
         // Serialized as it reads.
         let text = serde_json::to_string(&config).unwrap();
         assert!(text.contains(r#""logout_method":"post""#), "{text}");
+    }
+
+    #[test]
+    fn dpop_is_auto_on_or_off() {
+        assert_eq!(AuthConfig::from_json(SHIPPED).unwrap().dpop, DpopMode::Auto);
+        for (text, mode) in [
+            ("on", DpopMode::On),
+            ("off", DpopMode::Off),
+            ("auto", DpopMode::Auto),
+        ] {
+            let config = AuthConfig::from_json(&with("dpop", text.into())).unwrap();
+            assert_eq!(config.dpop, mode);
+            assert_eq!(
+                config,
+                AuthConfig::new("http://localhost:4000", "oidc-renew-demo")
+                    .audience("urn:oidc-renew:demo-api")
+                    .dpop(mode)
+            );
+        }
+        check_error(&with("dpop", "true".into()), None, "unknown variant `true`");
+        check_error(&with("dpop", true.into()), None, "invalid type");
+        let mut implicit: Value = serde_json::from_str(&with("flow", "implicit".into())).unwrap();
+        implicit["dpop"] = "on".into();
+        check_error(&implicit.to_string(), Some("dpop"), "cannot be bound");
+        implicit["dpop"] = "auto".into();
+        assert!(AuthConfig::from_json(&implicit.to_string()).is_ok());
     }
 
     #[test]

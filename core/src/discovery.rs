@@ -39,6 +39,10 @@ pub struct ProviderMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// Whether authorization responses carry `iss` (RFC 9207); if so, the callback must have it.
     pub authorization_response_iss_parameter_supported: bool,
+    /// JWS algorithms the provider accepts for DPoP proofs (RFC 9449 §5.1); empty when the document
+    /// omits them. With ES256 among them, `dpop: auto` binds tokens to the browser's key.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 /// Why a discovery document cannot be used. Each variant names what to fix.
@@ -192,6 +196,7 @@ pub fn parse_discovery(
     // Spec-required, but only used here to fail early with a clear message: absent means unknown.
     let response_types = strings(&doc, "response_types_supported")?.unwrap_or_default();
     let methods = strings(&doc, "code_challenge_methods_supported")?;
+    let dpop_algs = strings(&doc, "dpop_signing_alg_values_supported")?.unwrap_or_default();
     let iss_parameter = fields::boolean(&doc, "authorization_response_iss_parameter_supported")
         .map_err(|WrongType| DiscoveryError::InvalidField {
             field: "authorization_response_iss_parameter_supported",
@@ -235,6 +240,7 @@ pub fn parse_discovery(
         response_types_supported: response_types,
         code_challenge_methods_supported: methods.unwrap_or_default(),
         authorization_response_iss_parameter_supported: iss_parameter,
+        dpop_signing_alg_values_supported: dpop_algs,
     })
 }
 
@@ -316,6 +322,7 @@ mod tests {
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": true,
             "subject_types_supported": ["public"],
+            "dpop_signing_alg_values_supported": ["ES256", "EdDSA"],
         })
     }
 
@@ -379,6 +386,7 @@ mod tests {
                 response_types_supported: vec!["code".into(), "id_token token".into()],
                 code_challenge_methods_supported: vec!["S256".into()],
                 authorization_response_iss_parameter_supported: true,
+                dpop_signing_alg_values_supported: vec!["ES256".into(), "EdDSA".into()],
             }
         );
         // The cached form reads back as it was.
@@ -404,6 +412,8 @@ mod tests {
             // No PKCE list: S256 is assumed (many providers support it without saying so).
             (without("code_challenge_methods_supported"), Flow::Code),
             (without("response_types_supported"), Flow::Implicit),
+            // No DPoP: bearer tokens (`dpop: auto`).
+            (without("dpop_signing_alg_values_supported"), Flow::Code),
             // Implicit needs no token endpoint; response types are sets of words.
             (without("token_endpoint"), Flow::Implicit),
             (
@@ -537,6 +547,14 @@ mod tests {
                 with("id_token_signing_alg_values_supported", json!([])),
                 code,
                 Err(DiscoveryError::NoSupportedAlg(vec![])),
+            ),
+            (
+                with("dpop_signing_alg_values_supported", json!("ES256")),
+                code,
+                Err(DiscoveryError::InvalidField {
+                    field: "dpop_signing_alg_values_supported",
+                    expected: "an array of strings",
+                }),
             ),
         ];
         for (json, flow, expected) in table {

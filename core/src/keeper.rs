@@ -703,8 +703,9 @@ impl Step<'_> {
 
     fn failed(&mut self, error: RenewalError, duration_ms: u64, channel: Channel) {
         let restoring = self.keeper.restoring_since.is_some();
-        if let RenewalError::RefreshTokenRefused(_) = error {
-            // Dropped, here and in storage: it will never be sent again.
+        if let RenewalError::RefreshTokenRefused(_) | RenewalError::DpopKeyMissing = error {
+            // Dropped, here and in storage: it will never be sent again (nor can it be, without
+            // the key it is bound to).
             if let Some(session) = self.keeper.auth.session() {
                 let without = session.without_refresh_token();
                 self.out.push(Command::Store(without.clone()));
@@ -1826,6 +1827,33 @@ mod tests {
         sim.finish(id, Err(login_required()));
         assert_eq!(sim.keeper.status().stopped, Some(login_required()));
         assert_eq!(sim.wake(T0 + LIFE - 1, Wake::Online), &[]);
+    }
+
+    #[test]
+    fn a_lost_dpop_key_drops_its_refresh_token_and_auto_renews_in_the_iframe() {
+        // The refresh token is bound to a key this browser no longer holds: as good as refused.
+        let mut sim = signed_in_with_rt(RenewalMode::Auto);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        sim.finish(id, Err(RenewalError::DpopKeyMissing));
+        let dropped = session("at-0", T0);
+        assert!(sim.has(&Command::Store(dropped.clone())), "{:?}", sim.out);
+        assert!(sim.has(&Command::AcquireLock));
+        sim.grant_lock();
+        assert_eq!(
+            sim.renew_request().map(RenewalRequest::channel),
+            Some(Channel::Iframe)
+        );
+        // With refresh tokens only, renewal stops and the session ends at expiry.
+        let mut sim = signed_in_with_rt(RenewalMode::RefreshToken);
+        sim.wake(due_at(&sim), Wake::Timer);
+        let id = sim.grant_lock();
+        sim.finish(id, Err(RenewalError::DpopKeyMissing));
+        assert_eq!(
+            sim.keeper.status().stopped,
+            Some(RenewalError::DpopKeyMissing)
+        );
+        assert!(!sim.has(&Command::AcquireLock));
     }
 
     #[test]

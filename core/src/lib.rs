@@ -20,13 +20,15 @@
 //! Modules, in the order of a sign-in:
 //! [`discovery`], [`pkce`], [`transaction`], [`authorize`], [`callback`], [`token`], [`jwt`],
 //! [`jwks`], [`id_token`], [`session`], [`state`], [`logout`]; then, for silent renewal, [`schedule`]
-//! (when to renew) and [`renewal`] (what a failure means). [`config`] is the client's configuration;
-//! [`status`] the renewal status and event log an app shows.
+//! (when to renew) and [`renewal`] (what a failure means); [`dpop`] binds the tokens to a key of the
+//! browser (RFC 9449). [`config`] is the client's configuration; [`status`] the renewal status and
+//! event log an app shows.
 
 pub mod authorize;
 pub mod callback;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod id_token;
 pub mod jwks;
 pub mod jwt;

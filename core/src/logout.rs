@@ -273,6 +273,7 @@ mod tests {
             response_types_supported: vec!["code".into()],
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
+            dpop_signing_alg_values_supported: vec![],
         }
     }
 

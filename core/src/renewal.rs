@@ -10,6 +10,7 @@
 
 use super::callback::CallbackError;
 use super::discovery::DiscoveryError;
+use super::dpop::DpopError;
 use super::id_token::IdTokenError;
 use super::jwks::JwksError;
 use super::token::TokenError;
@@ -97,6 +98,10 @@ pub enum RenewalError {
     /// Another tab renewed the session (spending the refresh token this tab holds) and its new one
     /// never reached this tab (per-tab storage, no message): sending ours would be a reuse.
     RefreshTokenElsewhere,
+    /// The session's tokens are bound to a DPoP key this browser no longer holds (its storage was
+    /// cleared): its refresh token is useless. It is dropped; the iframe may still renew with a new
+    /// key (renewal `auto`).
+    DpopKeyMissing,
 }
 
 /// The OAuth errors by which a provider answers `prompt=none` when it needs the user
@@ -130,7 +135,8 @@ impl RenewalError {
             // The user must sign in again (unless the iframe still can): not a forged answer.
             RenewalError::RefreshTokenRefused(_)
             | RenewalError::NoRefreshToken
-            | RenewalError::RefreshTokenElsewhere => RenewalClass::InteractionRequired,
+            | RenewalError::RefreshTokenElsewhere
+            | RenewalError::DpopKeyMissing => RenewalClass::InteractionRequired,
             RenewalError::Callback(_) | RenewalError::Token(_) | RenewalError::IdToken(_) => {
                 RenewalClass::Fatal
             }
@@ -168,6 +174,7 @@ impl RenewalError {
             RenewalError::RefreshTokenRefused(_) => "refresh_token_refused".into(),
             RenewalError::NoRefreshToken => "no_refresh_token".into(),
             RenewalError::RefreshTokenElsewhere => "refresh_token_elsewhere".into(),
+            RenewalError::DpopKeyMissing => "dpop_key_missing".into(),
         }
     }
 }
@@ -229,6 +236,7 @@ impl std::fmt::Display for RenewalError {
                 "another tab renewed the session and its new refresh token did not reach this tab: \
                  reload the page",
             ),
+            RenewalError::DpopKeyMissing => write!(f, "{}", DpopError::KeyMissing),
         }
     }
 }
@@ -249,6 +257,15 @@ impl From<CallbackError> for RenewalError {
 impl From<TokenError> for RenewalError {
     fn from(error: TokenError) -> RenewalError {
         RenewalError::Token(error)
+    }
+}
+
+impl From<DpopError> for RenewalError {
+    fn from(error: DpopError) -> RenewalError {
+        match error {
+            DpopError::KeyMissing => RenewalError::DpopKeyMissing,
+            other => RenewalError::Browser(other.to_string()),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! this app, or a crash mid-write may have touched; reading it checks its shape and its times, and
 //! any failure means "signed out" — never a panic or a blank page.
 
+use super::dpop::{is_thumbprint, TokenType};
 use super::id_token::IdClaims;
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
@@ -67,6 +68,15 @@ pub struct Session {
     /// by the configured `renewal`). Stored where the session is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshToken>,
+    /// How the access token is sent: `Bearer`, or `DPoP` with a proof signed by the key whose
+    /// thumbprint is [`dpop_jkt`](Self::dpop_jkt) (its refresh token is bound to that key too).
+    /// Absent in stored sessions of bearer tokens.
+    #[serde(default, skip_serializing_if = "TokenType::is_bearer")]
+    pub token_type: TokenType,
+    /// The RFC 7638 thumbprint of the DPoP key the tokens are bound to (never the key itself: that
+    /// stays in the browser's key store); present exactly when `token_type` is `DPoP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl fmt::Debug for Session {
@@ -83,6 +93,8 @@ impl fmt::Debug for Session {
             .field("sub", &self.claims.sub)
             .field("audience", &self.audience)
             .field("refresh_token", &self.refresh_token)
+            .field("token_type", &self.token_type)
+            .field("dpop_jkt", &self.dpop_jkt)
             .finish()
     }
 }
@@ -191,6 +203,22 @@ impl Session {
             claims,
             audience: None,
             refresh_token: None,
+            token_type: TokenType::Bearer,
+            dpop_jkt: None,
+        }
+    }
+
+    /// This session, its tokens bound to the DPoP key of thumbprint `jkt` (`DPoP` tokens), or bearer
+    /// tokens for `None`.
+    pub fn with_dpop(self, jkt: Option<String>) -> Session {
+        Session {
+            token_type: if jkt.is_some() {
+                TokenType::DPoP
+            } else {
+                TokenType::Bearer
+            },
+            dpop_jkt: jkt,
+            ..self
         }
     }
 
@@ -234,6 +262,9 @@ impl Session {
             refresh_token: refresh_token
                 .map(RefreshToken::new)
                 .or_else(|| self.refresh_token.clone()),
+            // A refresh keeps the binding: its proof was signed with the session's key.
+            token_type: self.token_type,
+            dpop_jkt: self.dpop_jkt.clone(),
             ..next
         }
     }
@@ -314,6 +345,17 @@ impl Session {
                 return Err(StoredSessionError::InvalidToken(name));
             }
         }
+        let bound = match (&session.token_type, &session.dpop_jkt) {
+            (TokenType::DPoP, Some(jkt)) => is_thumbprint(jkt),
+            (TokenType::Bearer, None) => true,
+            _ => false,
+        };
+        if !bound {
+            return Err(StoredSessionError::WrongShape(
+                "`token_type` DPoP goes with a key thumbprint in `dpop_jkt`, Bearer with none"
+                    .into(),
+            ));
+        }
         if session.expires_at_ms < session.issued_at_ms {
             return Err(StoredSessionError::EndsBeforeIssued);
         }
@@ -368,6 +410,53 @@ mod tests {
             NOW_MS,
         )
         .with_audience(Some(AUDIENCE.into()))
+    }
+
+    #[test]
+    fn dpop_sessions_record_their_token_type_and_key() {
+        const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+        let bound = session()
+            .with_refresh_token(Some("rt-1".into()))
+            .with_dpop(Some(JKT.into()));
+        assert_eq!(bound.token_type, TokenType::DPoP);
+        let stored = bound.to_stored();
+        assert!(stored.contains(r#""token_type":"DPoP""#), "{stored}");
+        assert!(stored.contains(JKT), "{stored}");
+        assert_eq!(
+            Session::from_stored(&stored, NOW_MS, &OWNER),
+            Ok(bound.clone())
+        );
+        assert!(format!("{bound:?}").contains("DPoP"));
+        // A refresh keeps the binding (its proof was signed with the same key).
+        let refreshed =
+            bound.refreshed("at-2".into(), Some(300), Some("rt-2".into()), None, NOW_MS);
+        assert_eq!(refreshed.token_type, TokenType::DPoP);
+        assert_eq!(refreshed.dpop_jkt.as_deref(), Some(JKT));
+        // Bearer sessions are stored as they always were, and read back as Bearer.
+        let bearer = session().to_stored();
+        assert!(
+            !bearer.contains("token_type") && !bearer.contains("dpop_jkt"),
+            "{bearer}"
+        );
+        assert_eq!(
+            Session::from_stored(&bearer, NOW_MS, &OWNER).map(|s| s.token_type),
+            Ok(TokenType::Bearer)
+        );
+        assert_eq!(session().with_dpop(None), session());
+        // The type and the key go together.
+        for (token_type, jkt) in [
+            (json!("DPoP"), Value::Null),
+            (json!("DPoP"), json!("not-a-thumbprint")),
+            (json!("Bearer"), json!(JKT)),
+        ] {
+            let mut value: Value = serde_json::from_str(&stored).unwrap();
+            value["token_type"] = token_type;
+            value["dpop_jkt"] = jkt;
+            assert_wrong_shape(&value.to_string());
+        }
+        for token_type in [json!("dpop"), json!("mac")] {
+            assert_wrong_shape(&stored_with(&["token_type"], token_type));
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 use super::callback::CallbackError;
 use super::discovery::DiscoveryError;
+use super::dpop::DpopError;
 use super::id_token::IdTokenError;
 use super::jwks::JwksError;
 use super::jwt::JwtError;
@@ -216,6 +217,7 @@ failure_from! {
     JwksError => "jwks",
     JwtError => "jwt",
     StoredSessionError => "stored session",
+    DpopError => "dpop",
 }
 
 /// The next state after `event`. See the module documentation for the table.

@@ -2,6 +2,7 @@
 //! body and the response, whose every other form (HTML error pages, proxies, odd fields) is a
 //! typed error.
 
+use super::dpop::TokenType;
 use super::fields::{self, Object, WrongType};
 use serde_json::Value;
 use std::fmt;
@@ -93,8 +94,17 @@ pub enum TokenError {
     MissingField(&'static str),
     /// A member has the wrong type or an impossible value (empty token, absurd `expires_in`).
     InvalidField(&'static str),
-    /// `token_type` is not `Bearer`, the only type this app can send; holds it.
+    /// `token_type` is neither `Bearer` nor `DPoP`, the types this app can send; holds it.
     UnsupportedTokenType(String),
+    /// `token_type` is not the type asked for: a `Bearer` token to a request with a DPoP proof (the
+    /// provider ignored the proof: the token would not be bound), or a `DPoP` token to one without.
+    /// Never a silent downgrade.
+    TokenTypeMismatch {
+        /// The type the request asked for.
+        asked: TokenType,
+        /// The type the provider issued, as it wrote it.
+        got: String,
+    },
     /// No response at all (network down, CORS refused, timeout). For the glue: this module never
     /// returns it. Holds the glue's description.
     Network(String),
@@ -114,9 +124,13 @@ impl TokenError {
             TokenError::Server(_) | TokenError::Network(_) | TokenError::UnexpectedStatus(429) => {
                 true
             }
-            TokenError::Provider { error, .. } => {
-                matches!(error.as_str(), "temporarily_unavailable" | "slow_down")
-            }
+            // `use_dpop_nonce` after the one retry: the nonce it brought is remembered, and a later
+            // attempt sends it. `invalid_dpop_proof`: a later attempt signs a new proof (new `jti`
+            // and `iat`); nothing says the session is compromised, and expiry bounds the retries.
+            TokenError::Provider { error, .. } => matches!(
+                error.as_str(),
+                "temporarily_unavailable" | "slow_down" | "use_dpop_nonce" | "invalid_dpop_proof"
+            ),
             _ => false,
         }
     }
@@ -166,7 +180,13 @@ impl fmt::Display for TokenError {
             ),
             TokenError::UnsupportedTokenType(token_type) => write!(
                 f,
-                "the provider issued a \"{token_type}\" token; this app needs a Bearer token"
+                "the provider issued a \"{token_type}\" token; this app needs a Bearer or DPoP token"
+            ),
+            TokenError::TokenTypeMismatch { asked, got } => write!(
+                f,
+                "the provider issued a \"{got}\" token where this app asked for a {} token: check \
+                 the provider's DPoP settings, or `dpop` in config.json",
+                asked.name()
             ),
             TokenError::Network(why) => write!(
                 f,
@@ -185,6 +205,16 @@ impl std::error::Error for TokenError {}
 /// JSON `error` is [`TokenError::Provider`]; 5xx is [`TokenError::Server`]; everything else is a
 /// typed error.
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, TokenError> {
+    parse_token_response_as(status, body, TokenType::Bearer)
+}
+
+/// [`parse_token_response`] for a request that asked for `asked` tokens (a request with a DPoP
+/// proof asks for `DPoP`): a `token_type` of the other kind is [`TokenError::TokenTypeMismatch`].
+pub fn parse_token_response_as(
+    status: u16,
+    body: &str,
+    asked: TokenType,
+) -> Result<TokenResponse, TokenError> {
     if body.len() > MAX_TOKEN_RESPONSE_LEN {
         return Err(TokenError::TooLarge);
     }
@@ -196,7 +226,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, To
         _ => None,
     };
     match (status, json) {
-        (200, Some(json)) => success(&json),
+        (200, Some(json)) => success(&json, asked),
         (200, None) => Err(TokenError::NotJson { status }),
         (400..=499, Some(json)) => {
             Err(provider_error(&json).unwrap_or(TokenError::UnexpectedStatus(status)))
@@ -205,7 +235,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, To
     }
 }
 
-fn success(json: &Object) -> Result<TokenResponse, TokenError> {
+fn success(json: &Object, asked: TokenType) -> Result<TokenResponse, TokenError> {
     let string = |field: &'static str| {
         fields::string(json, field)
             .map(|value| value.map(str::to_owned))
@@ -216,8 +246,15 @@ fn success(json: &Object) -> Result<TokenResponse, TokenError> {
         return Err(TokenError::InvalidField("access_token"));
     }
     let token_type = string("token_type")?.ok_or(TokenError::MissingField("token_type"))?;
-    if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(TokenError::UnsupportedTokenType(token_type));
+    match TokenType::from_name(&token_type) {
+        Some(issued) if issued == asked => {}
+        Some(_) => {
+            return Err(TokenError::TokenTypeMismatch {
+                asked,
+                got: token_type,
+            })
+        }
+        None => return Err(TokenError::UnsupportedTokenType(token_type)),
     }
     let expires_in = fields::unsigned(json, "expires_in")
         .map_err(|WrongType| TokenError::InvalidField("expires_in"))?;
@@ -489,7 +526,10 @@ mod tests {
             (
                 200,
                 with("token_type", json!("DPoP")),
-                Err(TokenError::UnsupportedTokenType("DPoP".into())),
+                Err(TokenError::TokenTypeMismatch {
+                    asked: TokenType::Bearer,
+                    got: "DPoP".into(),
+                }),
             ),
             (
                 200,
@@ -543,6 +583,56 @@ mod tests {
     }
 
     #[test]
+    fn the_token_type_is_the_one_asked_for() {
+        let body = |token_type: &str| {
+            json!({"access_token": "at", "token_type": token_type, "expires_in": 300}).to_string()
+        };
+        let table = [
+            (TokenType::DPoP, "DPoP", Ok(())),
+            (TokenType::DPoP, "dpop", Ok(())),
+            (TokenType::Bearer, "Bearer", Ok(())),
+            // A proof the provider ignored: the token is not bound, and is not taken.
+            (
+                TokenType::DPoP,
+                "Bearer",
+                Err(TokenError::TokenTypeMismatch {
+                    asked: TokenType::DPoP,
+                    got: "Bearer".into(),
+                }),
+            ),
+            (
+                TokenType::Bearer,
+                "DPoP",
+                Err(TokenError::TokenTypeMismatch {
+                    asked: TokenType::Bearer,
+                    got: "DPoP".into(),
+                }),
+            ),
+            (
+                TokenType::DPoP,
+                "mac",
+                Err(TokenError::UnsupportedTokenType("mac".into())),
+            ),
+        ];
+        for (asked, issued, expected) in table {
+            assert_eq!(
+                parse_token_response_as(200, &body(issued), asked).map(|_| ()),
+                expected,
+                "{asked:?} {issued}"
+            );
+        }
+        let mismatch = TokenError::TokenTypeMismatch {
+            asked: TokenType::DPoP,
+            got: "Bearer".into(),
+        };
+        assert!(!mismatch.is_transient());
+        assert!(
+            mismatch.to_string().contains("asked for a DPoP token"),
+            "{mismatch}"
+        );
+    }
+
+    #[test]
     fn error_classes() {
         let provider = |error: &str| TokenError::Provider {
             error: error.into(),
@@ -556,6 +646,8 @@ mod tests {
             TokenError::Network("offline".into()),
             TokenError::UnexpectedStatus(429),
             provider("temporarily_unavailable"),
+            provider("use_dpop_nonce"),
+            provider("invalid_dpop_proof"),
         ] {
             assert!(transient.is_transient(), "{transient:?}");
         }

@@ -5,6 +5,7 @@
 //! A stored value is hostile input like any other (another script, an old version, a crash while
 //! writing), so reading it checks its shape, its age and its sizes.
 
+use super::dpop::is_thumbprint;
 use super::pkce::is_valid_verifier;
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
@@ -41,6 +42,10 @@ pub struct Transaction {
     pub return_to: String,
     /// When the sign-in started, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The thumbprint of the DPoP key the request's `dpop_jkt` named: the code exchange must prove
+    /// possession of that key. `None` without DPoP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// Why a stored transaction cannot be used. Every variant means: start the sign-in again.
@@ -107,6 +112,7 @@ impl Transaction {
             redirect_uri,
             return_to: safe_return_to(return_to),
             created_at_ms: now_ms,
+            dpop_jkt: None,
         }
     }
 
@@ -143,6 +149,11 @@ impl Transaction {
         if let Some(verifier) = &transaction.code_verifier {
             if !is_valid_verifier(verifier) {
                 return Err(TransactionError::InvalidField("code_verifier"));
+            }
+        }
+        if let Some(jkt) = &transaction.dpop_jkt {
+            if !is_thumbprint(jkt) {
+                return Err(TransactionError::InvalidField("dpop_jkt"));
             }
         }
         let redirect_uri = &transaction.redirect_uri;
@@ -223,6 +234,20 @@ mod tests {
         };
         assert!(!implicit.is_code_flow());
         check(&implicit.to_json(), NOW, Ok(implicit.clone()));
+        let dpop = Transaction {
+            dpop_jkt: Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs".into()),
+            ..transaction()
+        };
+        check(&dpop.to_json(), NOW, Ok(dpop.clone()));
+        check(
+            &stored_with("dpop_jkt", json!("NzbLsXh8")),
+            NOW,
+            Err(TransactionError::InvalidField("dpop_jkt")),
+        );
+        assert!(matches!(
+            Transaction::from_json(&stored_with("dpop_jkt", json!(7)), NOW),
+            Err(TransactionError::WrongShape(_))
+        ));
         // Within the time-to-live, and a little clock skew backwards.
         check(
             &transaction().to_json(),

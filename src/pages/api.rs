@@ -1,7 +1,7 @@
 use crate::config::AppConfig;
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_oidc::{use_auth, RequireAuth};
+use yew_oidc::{use_auth, RequireAuth, TokenType};
 
 /// API: calls the protected API with the access token.
 #[function_component(ApiPage)]
@@ -27,6 +27,13 @@ fn api_call() -> Html {
     let config =
         use_context::<Rc<AppConfig>>().expect("ApiPage is rendered inside the config context");
     let auth = use_auth();
+    let how = match auth.token_type() {
+        Some(TokenType::DPoP) => {
+            " with your access token, bound to this browser's key: each call carries a DPoP proof \
+             signed with it."
+        }
+        _ => " with your access token as a Bearer token.",
+    };
     let call = use_state(|| CallState::Idle);
     let Some(api_url) = config.api_url.clone() else {
         return html! { <p id="api-error">{ "No API is configured: set api_url in config.json." }</p> };
@@ -59,7 +66,7 @@ fn api_call() -> Html {
     };
     html! {
         <>
-            <p>{ "Calls " }<code>{ api_url }</code>{ " with your access token as a Bearer token." }</p>
+            <p id="api-how">{ "Calls " }<code>{ api_url }</code>{ how }</p>
             <button id="call-api" {onclick} disabled={*call == CallState::Calling}>{ "Call the API" }</button>
             { result }
         </>

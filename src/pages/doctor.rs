@@ -16,14 +16,15 @@
 use crate::app::fetch_config;
 use crate::doctor::{
     clock_skew_check, config_check, cookie_withheld, cors_check, cors_not_used, cross_site_check,
-    discovery_check, jwks_check, logout_check, origin_of, renewal_channel_check, silent_check,
-    skew_estimate_ms, Check, CheckResult, Held, Level, SilentProbe,
+    discovery_check, dpop_check, jwks_check, logout_check, origin_of, renewal_channel_check,
+    silent_check, skew_estimate_ms, Check, CheckResult, Held, Level, SilentProbe,
 };
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
 use yew_oidc::core::discovery::discovery_url;
+use yew_oidc::core::dpop::TokenType;
 use yew_oidc::core::jwks::Alg;
 use yew_oidc::core::jwt::decode_jwt;
 use yew_oidc::core::silent_callback::Outcome;
@@ -125,6 +126,8 @@ struct Runner {
     session: Option<(u64, i64, Option<Alg>)>,
     /// What the session holds, for the renewal-channel check.
     held: Held,
+    /// The session's token type (bearer or DPoP-bound), when there is a session.
+    token_type: Option<TokenType>,
 }
 
 impl Runner {
@@ -233,6 +236,9 @@ impl Runner {
         if !self.report(Check::RenewalChannel, channel) {
             return;
         }
+        if !self.report(Check::Dpop, dpop_check(&config, &metadata, self.token_type)) {
+            return;
+        }
         let post_logout = format!("{origin}{}", config.post_logout_redirect_path);
         if !self.report(
             Check::Logout,
@@ -331,6 +337,10 @@ pub fn doctor_page() -> Html {
         Some(_) => Held::Session,
         None => Held::Nothing,
     };
+    let token_type = auth
+        .as_ref()
+        .and_then(|auth| auth.state().session())
+        .map(|session| session.token_type);
 
     {
         let runner = Runner {
@@ -341,6 +351,7 @@ pub fn doctor_page() -> Html {
             answer: answer.clone(),
             session,
             held,
+            token_type,
         };
         // The run starts once the app's session is known (restored, or none): opened directly
         // (a bookmark, a reload), the page renders before the stored session is read.

@@ -13,7 +13,7 @@ use crate::fixtures::{poll_until, Harness};
 /// A run makes a handful of local requests and one hidden-frame request (10 s timeout at most).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CHECKS: [&str; 9] = [
+const CHECKS: [&str; 10] = [
     "config",
     "discovery",
     "jwks",
@@ -21,6 +21,7 @@ const CHECKS: [&str; 9] = [
     "silent-callback",
     "cross-site",
     "renewal-channel",
+    "dpop",
     "logout",
     "clock-skew",
 ];
@@ -137,7 +138,14 @@ async fn every_check_is_green_with_the_working_setup() {
             .contains("/session/end by a redirect (GET)"),
         "{findings:#?}"
     );
-    assert_eq!(progress, "Done: 9 green, 0 amber, 0 red.");
+    // Signed in with the local provider (it offers ES256 DPoP proofs): the tokens are bound.
+    assert!(
+        findings["dpop"]
+            .cause
+            .contains("DPoP is in use: this session's tokens are bound"),
+        "{findings:#?}"
+    );
+    assert_eq!(progress, "Done: 10 green, 0 amber, 0 red.");
     // The probe's frame is gone, and the session was left as it was.
     assert!(h.browser.find_all("iframe").await.is_empty());
     h.open("/").await;

@@ -21,6 +21,10 @@
 //!   initial `about:blank` document (same origin, the frame's own window) while its request to the
 //!   provider is held up: in Chromium from an isolated world (DevTools), elsewhere through the
 //!   document's own `eval`, called by the page (the in-process host has no CSP to forbid it).
+//!
+//! Hostile DPoP answers (#15, the last test): nonce challenges whose `DPoP-Nonce` is no nonce, that
+//! never end, and refusals of the proof, from the token endpoint and the API (the provider's
+//! `use_dpop_nonce` and `invalid_dpop_proof` faults): one retry at most, never with a hostile nonce.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -929,6 +933,192 @@ async fn messages_of_every_wrong_shape_are_ignored() {
             "shapes": posted_own,
             "decoded_by_reason": own,
             "renewals": 3,
+            "host": format!("{:?}", h.app.host()),
+        }),
+    );
+    h.close().await;
+}
+
+/// The claims of the DPoP proofs the provider received at `path`, oldest first.
+async fn proofs_at(h: &Harness, path: &str) -> Vec<Value> {
+    use base64::Engine as _;
+    let proofs = crate::fixtures::http::get_json(&h.provider.url("/__test/dpop-proofs")).await;
+    proofs[path]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|proof| proof.as_str()?.split('.').nth(1).map(str::to_owned))
+                .filter_map(|claims| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(claims)
+                        .ok()
+                })
+                .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One call from the API page, back on the home page: the status shown.
+async fn api_status(h: &Harness) -> String {
+    let status = h.call_api().await;
+    h.browser.click(r#"nav#nav a[href="/"]"#).await;
+    signed_in(h).await;
+    status
+}
+
+/// Renews once by the panel's button and waits until it succeeded; returns how many attempts
+/// failed first (the event log's failures since the last success).
+async fn renew_through(h: &Harness) -> usize {
+    let before = number(h, "#renewal-count").await;
+    h.renew_now().await;
+    let count = poll_until(Duration::from_secs(20), || async {
+        let count = number(h, "#renewal-count").await;
+        (count > before).then_some(count)
+    })
+    .await;
+    assert_eq!(
+        count,
+        Some(before + 1),
+        "no renewal; panel:\n{}",
+        panel(h).await
+    );
+    let failed = eval_in(
+        h,
+        "const kinds = Array.from(document.querySelectorAll('#event-log li'), (li) => li.dataset.kind); \
+         const rest = kinds.slice(kinds.indexOf('renewal-succeeded') + 1); \
+         const previous = rest.indexOf('renewal-succeeded'); \
+         return (previous === -1 ? rest : rest.slice(0, previous)) \
+           .filter((kind) => kind === 'renewal-failed').length;",
+    )
+    .await;
+    failed.as_u64().unwrap_or(0) as usize
+}
+
+#[tokio::test]
+async fn hostile_dpop_nonces_and_dpop_errors_get_one_retry_at_most() {
+    let h = start().await;
+    h.log_in().await;
+    signed_in(&h).await;
+    let long = "n".repeat(2000);
+    let hostile_nonces = [
+        Some("a, b"),
+        Some("a\"b"),
+        Some(long.as_str()),
+        Some(" "),
+        None,
+    ];
+    let mut answers = 0;
+    let mut extra_requests = 0;
+
+    // The API: a challenge with a valid nonce that never ends gets exactly one retry, with that
+    // nonce; challenges with no usable nonce and refused proofs get none.
+    let mut cases: Vec<(&str, Option<&str>, u64)> = vec![("use_dpop_nonce", Some("n-valid-1"), 2)];
+    cases.extend(
+        hostile_nonces
+            .iter()
+            .map(|nonce| ("use_dpop_nonce", *nonce, 1)),
+    );
+    cases.push(("invalid_dpop_proof", Some("n-valid-2"), 1));
+    for (kind, nonce, requests) in &cases {
+        let mut rule = json!({"path": "/api/ping", "kind": kind});
+        if let Some(nonce) = nonce {
+            rule["nonce"] = json!(nonce);
+        }
+        h.provider.inject(rule).await;
+        h.provider.reset_stats().await;
+        let before = proofs_at(&h, "/api/ping").await.len();
+        assert_eq!(api_status(&h).await, "HTTP 401", "{kind} {nonce:?}");
+        let stats = h.provider.stats().await;
+        assert_eq!(
+            stats["api"].as_u64(),
+            Some(*requests),
+            "{kind} {nonce:?}: {stats}"
+        );
+        let sent = proofs_at(&h, "/api/ping").await;
+        let sent = &sent[before.min(sent.len())..];
+        for claims in sent {
+            // The only nonce ever sent is the valid one the first case brought.
+            let used = claims.get("nonce").and_then(Value::as_str);
+            assert!(
+                matches!(used, None | Some("n-valid-1")),
+                "{kind} {nonce:?}: {claims}"
+            );
+        }
+        if *requests == 2 {
+            assert_eq!(sent.last().unwrap()["nonce"], "n-valid-1", "{sent:?}");
+        }
+        h.provider.clear_faults().await;
+        answers += 1;
+        extra_requests += requests - 1;
+    }
+    // The real API then asks for its own nonce (ours is unknown to it): one retry, accepted.
+    h.provider.reset_stats().await;
+    assert_eq!(api_status(&h).await, "HTTP 200");
+    let stats = h.provider.stats().await;
+    assert_eq!(
+        (stats["api"].as_u64(), stats["api_dpop_nonce"].as_u64()),
+        (Some(2), Some(1)),
+        "{stats}"
+    );
+
+    // The token endpoint, during renewals: each hostile answer fails one attempt (transient: the
+    // next one, a second or two later, succeeds), with no retry inside it.
+    for nonce in hostile_nonces {
+        let mut rule = json!({"path": "/token", "kind": "use_dpop_nonce", "count": 1});
+        if let Some(nonce) = nonce {
+            rule["nonce"] = json!(nonce);
+        }
+        h.provider.inject(rule).await;
+        h.provider.reset_stats().await;
+        assert_eq!(
+            renew_through(&h).await,
+            1,
+            "{nonce:?}; panel:\n{}",
+            panel(&h).await
+        );
+        let stats = h.provider.stats().await;
+        assert_eq!(stats["token"].as_u64(), Some(2), "{nonce:?}: {stats}");
+        answers += 1;
+    }
+    // A challenge that does not end: two requests (one retry) fail the attempt; the next attempt
+    // sends that nonce, which the real provider does not know: its own challenge, one retry, done.
+    h.provider
+        .inject(
+            json!({"path": "/token", "kind": "use_dpop_nonce", "nonce": "n-valid-3", "count": 2}),
+        )
+        .await;
+    h.provider.reset_stats().await;
+    assert_eq!(renew_through(&h).await, 1, "panel:\n{}", panel(&h).await);
+    let stats = h.provider.stats().await;
+    assert_eq!(stats["token"].as_u64(), Some(4), "{stats}");
+    assert_eq!(
+        stats["dpop_nonce"].as_u64(),
+        Some(1),
+        "the real provider's one challenge: {stats}"
+    );
+    answers += 2;
+    extra_requests += 2;
+    // A refused proof: the attempt fails, the next one signs a new proof.
+    h.provider
+        .inject(json!({"path": "/token", "kind": "invalid_dpop_proof", "count": 1}))
+        .await;
+    h.provider.reset_stats().await;
+    assert_eq!(renew_through(&h).await, 1);
+    assert_eq!(h.provider.stats().await["token"].as_u64(), Some(2));
+    answers += 1;
+
+    signed_in(&h).await;
+    let injected = h.provider.faults().await["injected"].clone();
+    report::record(
+        "hostile",
+        "hostile_dpop_nonces_and_dpop_errors_get_one_retry_at_most",
+        json!({
+            "forged_sent": answers,
+            "forged_rejected": answers,
+            "accepted": 0,
+            "retries_beyond_the_first_request": extra_requests,
+            "injected": injected,
             "host": format!("{:?}", h.app.host()),
         }),
     );

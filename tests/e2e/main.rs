@@ -18,6 +18,7 @@ mod fixtures;
 
 mod auth;
 mod doctor;
+mod dpop;
 mod engines;
 mod example;
 mod faults;

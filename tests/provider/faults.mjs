@@ -8,14 +8,20 @@
 //                      crashed provider does (inside the renewal iframe: a page that is not ours);
 //   - `delay`:         hold the request `delay_ms`, then let the provider answer it;
 //   - `invalid_grant`: answer 400 `{"error":"invalid_grant"}` (a token endpoint refusing the code);
-//   - `reset`:         destroy the connection without an answer.
+//   - `reset`:         destroy the connection without an answer;
+//   - `use_dpop_nonce`: a DPoP nonce challenge with `nonce` (any text, hostile ones included) as the
+//                      `DPoP-Nonce` header (none when `nonce` is absent): at the demo API (`/api/...`)
+//                      401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"`, elsewhere (`/token`)
+//                      400 `{"error":"use_dpop_nonce"}` (RFC 9449 §9 and §8);
+//   - `invalid_dpop_proof`: the same shapes with the error `invalid_dpop_proof`.
 // Answers carry CORS headers for the allowed origins, as the provider's own errors do, so the
 // browser reads them instead of reporting a CORS failure.
 //
 // Outages and clock skew are not rules: `down` closes the listening sockets (connection refused)
 // for a while, and the clock skew is a process-wide offset set at startup (`installClockSkew`).
 
-const KINDS = new Set(['status', 'html', 'delay', 'invalid_grant', 'reset']);
+const KINDS = new Set(['status', 'html', 'delay', 'invalid_grant', 'reset', 'use_dpop_nonce', 'invalid_dpop_proof']);
+const MAX_NONCE_LENGTH = 64 * 1024;
 const MAX_DELAY_MS = 60_000;
 const MAX_DOWN_MS = 60_000;
 const MAX_SKEW_SECONDS = 24 * 60 * 60;
@@ -35,14 +41,21 @@ export function parseRule(rule) {
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
     throw new FaultError('a fault is a JSON object');
   }
-  const known = new Set(['path', 'kind', 'status', 'delay_ms', 'count']);
+  const known = new Set(['path', 'kind', 'status', 'delay_ms', 'count', 'nonce']);
   const unknown = Object.keys(rule).filter((key) => !known.has(key));
   if (unknown.length) throw new FaultError(`unknown fault fields: ${unknown.join(', ')}`);
   if (typeof rule.path !== 'string' || !rule.path.startsWith('/')) {
     throw new FaultError('path must be a pathname starting with /');
   }
   if (!KINDS.has(rule.kind)) throw new FaultError(`kind must be one of ${[...KINDS].join(', ')}`);
+  if (rule.nonce !== undefined) {
+    // Sent as a header value as it is: Node refuses only what HTTP cannot carry at all.
+    if (typeof rule.nonce !== 'string' || rule.nonce.length > MAX_NONCE_LENGTH || /[\r\n\0]/.test(rule.nonce)) {
+      throw new FaultError(`nonce must be a string of at most ${MAX_NONCE_LENGTH} characters without CR, LF or NUL`);
+    }
+  }
   return {
+    nonce: rule.nonce,
     path: rule.path,
     kind: rule.kind,
     status: integerIn(rule, 'status', { min: 400, max: 599, fallback: rule.kind === 'invalid_grant' ? 400 : 500 }),
@@ -106,6 +119,25 @@ export async function applyFault(rule, { req, res, corsHeaders, errorPage }) {
       });
       res.end(errorPage);
       return true;
+    case 'use_dpop_nonce':
+    case 'invalid_dpop_proof': {
+      const api = req.url.startsWith('/api/');
+      const headers = {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        ...corsHeaders,
+        ...(corsHeaders['Access-Control-Allow-Origin'] && {
+          'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce',
+        }),
+        ...(rule.nonce !== undefined && { 'DPoP-Nonce': rule.nonce }),
+        ...(api && {
+          'WWW-Authenticate': `DPoP error="${rule.kind}", error_description="injected fault", algs="ES256"`,
+        }),
+      };
+      res.writeHead(api ? 401 : 400, headers);
+      res.end(JSON.stringify({ error: rule.kind, error_description: 'injected fault' }));
+      return true;
+    }
     case 'invalid_grant':
       res.writeHead(rule.status, {
         'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...corsHeaders,

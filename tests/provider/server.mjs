@@ -12,11 +12,11 @@
 // demo credentials for humans; every log line goes to stderr.
 
 import { createServer } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import Provider, { errors as oidcErrors } from 'oidc-provider';
 import {
-  calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify,
+  calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify,
 } from 'jose';
 
 import {
@@ -159,8 +159,21 @@ function readConfig(env) {
   if (!['0', '1'].includes(refreshTokens)) {
     throw new ConfigError(`REFRESH_TOKENS must be 0 or 1, got "${refreshTokens}"`);
   }
+  const dpop = envOr(env, 'DPOP', '1');
+  if (!['0', '1'].includes(dpop)) {
+    throw new ConfigError(`DPOP must be 0 or 1, got "${dpop}"`);
+  }
+  const dpopRequireNonce = envOr(env, 'DPOP_REQUIRE_NONCE', '0');
+  if (!['0', '1'].includes(dpopRequireNonce)) {
+    throw new ConfigError(`DPOP_REQUIRE_NONCE must be 0 or 1, got "${dpopRequireNonce}"`);
+  }
+  if (dpopRequireNonce === '1' && dpop === '0') {
+    throw new ConfigError('DPOP_REQUIRE_NONCE=1 needs DPOP=1');
+  }
 
   return {
+    dpop: dpop === '1',
+    dpopRequireNonce: dpopRequireNonce === '1',
     refreshTokens: refreshTokens === '1',
     refreshTtl: parseInteger('REFRESH_TTL', envOr(env, 'REFRESH_TTL', String(SESSION_TTL)), { min: 1, max: SESSION_TTL }),
     port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
@@ -318,7 +331,9 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = views.loggedOutPage({ clientName: ctx.oidc.client?.clientName });
 }
 
-function providerConfiguration(config, { jwks, adapter, cookieKeys, offline }) {
+function providerConfiguration(config, {
+  jwks, adapter, cookieKeys, offline, dpopNonceSecret,
+}) {
   return {
     adapter,
     jwks,
@@ -384,6 +399,18 @@ function providerConfiguration(config, { jwks, adapter, cookieKeys, offline }) {
       // END_SESSION=0: no RP-initiated logout, and no end_session_endpoint in discovery (as Google).
       rpInitiatedLogout: { enabled: config.endSession, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(config),
+      // RFC 9449 (DPOP=1, the default): a token request with a DPoP proof gets tokens bound to its
+      // key (`token_type` DPoP, `cnf.jkt` in the JWT access token), and so does the public client's
+      // refresh token (oidc-provider binds those of `token_endpoint_auth_method: none` clients);
+      // `dpop_jkt` on /auth binds the code. Requests without a proof still get Bearer tokens (an app
+      // with `dpop: off`). Server nonces are always offered (`nonceSecret`): a proof whose `iat` is
+      // more than 300 s off (a skewed clock) is answered `use_dpop_nonce` instead of refused; with
+      // DPOP_REQUIRE_NONCE=1 every proof needs one. Replayed proofs (`jti`) are refused.
+      dPoP: {
+        enabled: config.dpop,
+        nonceSecret: config.dpop ? dpopNonceSecret : undefined,
+        requireNonce: () => config.dpopRequireNonce,
+      },
     },
     renderError,
   };
@@ -416,15 +443,21 @@ function allowImplicitOnLoopback(provider, clientId) {
 }
 
 function logProviderEvents(provider, stats) {
-  const describe = (err) => `${err.error ?? err.name}${err.error_description ? ` (${err.error_description})` : ''}`;
+  const describe = (err) => `${err.error ?? err.name}${err.error_description ? ` (${err.error_description})` : ''}`
+    + `${err.error_detail ? `: ${err.error_detail}` : ''}`;
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.grant_type === 'refresh_token') stats.note('refresh');
   });
   provider.on('grant.error', (ctx, err) => {
+    // Why, as oidc-provider puts it in `error_detail` (its answer says only "grant request is
+    // invalid"): "failed jkt verification", "DPoP proof JWT Replay detected", ...
+    stats.noteTokenError(err.error_detail ?? err.error_description ?? err.error);
+    if (err.error === 'use_dpop_nonce') stats.note('dpop_nonce');
     if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
     stats.note('refresh_refused');
-    // oidc-provider's reuse detection: the grant is revoked for every holder.
-    if (err.error_description === 'refresh token already used') stats.note('refresh_reuse');
+    // oidc-provider's reuse detection: the grant is revoked for every holder. (Its answer's
+    // `error_description` is the generic "grant request is invalid"; the reason is in the detail.)
+    if (err.error_detail === 'refresh token already used') stats.note('refresh_reuse');
   });
   provider.on('authorization.error', (ctx, err) => log(`authorize error: ${describe(err)}`));
   provider.on('grant.error', (ctx, err) => log(`token error: ${describe(err)}`));
@@ -438,7 +471,11 @@ function logProviderEvents(provider, stats) {
  */
 async function createProvider(config, issuer, jwks, state) {
   const provider = new Provider(issuer, providerConfiguration(config, {
-    jwks, adapter: state.store.MemoryAdapter, cookieKeys: state.cookieKeys, offline: state.offline,
+    jwks,
+    adapter: state.store.MemoryAdapter,
+    cookieKeys: state.cookieKeys,
+    offline: state.offline,
+    dpopNonceSecret: state.dpopNonceSecret,
   }));
   allowImplicitOnLoopback(provider, config.clientId);
   logProviderEvents(provider, state.stats);
@@ -465,15 +502,21 @@ const COUNTED_PATHS = {
   [ROUTES.userinfo]: 'userinfo',
   [ROUTES.jwks]: 'jwks',
   [DISCOVERY_PATH]: 'discovery',
+  '/api/ping': 'api',
 };
 
 function createStats() {
   let counts;
+  let errors;
   const reset = () => {
     counts = {
       authorize: 0, authorize_prompt_none: 0, token: 0, end_session: 0, userinfo: 0, jwks: 0, discovery: 0,
       revocation: 0, refresh: 0, refresh_refused: 0, refresh_reuse: 0,
+      dpop_token: 0, dpop_nonce: 0, authorize_dpop_jkt: 0,
+      api: 0, api_ok: 0, api_dpop_ok: 0, api_dpop_nonce: 0, api_refused: 0,
     };
+    // Refusals by reason (GET /__test/errors): kept apart so that every stat above is a number.
+    errors = { token: {}, api: {} };
   };
   reset();
 
@@ -482,14 +525,28 @@ function createStats() {
     const name = COUNTED_PATHS[url.pathname];
     if (!name || req.method === 'OPTIONS' || req.headers[INTERNAL_FETCH_HEADER]) return;
     counts[name] += 1;
+    if (name === 'token' && req.headers.dpop) counts.dpop_token += 1;
+    if (name === 'authorize' && url.searchParams.has('dpop_jkt')) counts.authorize_dpop_jkt += 1;
     const prompt = url.searchParams.get('prompt') ?? '';
     if (name === 'authorize' && prompt.split(' ').includes('none')) counts.authorize_prompt_none += 1;
   }
 
   /** Counts an event the provider reports (refresh grants: granted, refused, reuse detected). */
   const note = (name) => { counts[name] += 1; };
+  const noteIn = (map) => (reason) => {
+    const key = String(reason).slice(0, 100);
+    errors[map][key] = (errors[map][key] ?? 0) + 1;
+  };
 
-  return { count, note, reset, snapshot: () => ({ ...counts }) };
+  return {
+    count,
+    note,
+    noteTokenError: noteIn('token'),
+    noteApiError: noteIn('api'),
+    reset,
+    snapshot: () => ({ ...counts }),
+    errors: () => ({ token: { ...errors.token }, api: { ...errors.api } }),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -642,11 +699,10 @@ function describeVerificationError(err) {
   }
 }
 
-async function verifyBearer(app, authorization) {
-  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
-  if (!match) return { reason: 'missing bearer token' };
+/** Verifies the access token itself (a JWT of the provider for this API): `{ payload }` or `{ reason }`. */
+async function verifyAccessToken(app, token) {
   try {
-    const { payload } = await jwtVerify(match[1], app.apiJwks, {
+    const { payload } = await jwtVerify(token, app.apiJwks, {
       issuer: app.issuer,
       audience: app.config.audience,
       algorithms: ['RS256'],
@@ -659,40 +715,177 @@ async function verifyBearer(app, authorization) {
   }
 }
 
+// DPoP at the demo API (RFC 9449 §7): how far a proof's `iat` may be from now without a nonce (the
+// value oidc-provider uses at /token), and how long a nonce of the API stays good.
+const DPOP_IAT_WINDOW_S = 300;
+const API_NONCE_STEP_MS = 60_000;
+
+/** The API's own server nonces: a new one every minute; the current and the previous are accepted. */
+function createApiNonces() {
+  let current = randomBytes(16).toString('base64url');
+  let previous = null;
+  let rotatedAt = Date.now();
+  const rotate = () => {
+    if (Date.now() - rotatedAt < API_NONCE_STEP_MS) return;
+    previous = current;
+    current = randomBytes(16).toString('base64url');
+    rotatedAt = Date.now();
+  };
+  return {
+    current() { rotate(); return current; },
+    accepts(nonce) { rotate(); return nonce === current || (previous !== null && nonce === previous); },
+  };
+}
+
+/** The `jti`s of the proofs accepted within the window: a second use is a replay. */
+function createReplayCache() {
+  const seen = new Map(); // jti -> forget after (ms)
+  return {
+    /** true the first time a jti is seen. */
+    fresh(jti) {
+      const now = Date.now();
+      if (seen.size > 10_000) for (const [key, until] of seen) if (until < now) seen.delete(key);
+      if (seen.has(jti) && seen.get(jti) >= now) return false;
+      seen.set(jti, now + 2 * DPOP_IAT_WINDOW_S * 1000);
+      return true;
+    },
+  };
+}
+
+const sha256Base64url = (text) => createHash('sha256').update(text).digest('base64url');
+
+/**
+ * Checks a DPoP proof for this request and access token (RFC 9449 §4.3 and §7.1): signature with the
+ * public key in its header (ES256, `typ: dpop+jwt`, no private key), `htm`, `htu`, `iat` within the
+ * window or a nonce of ours, `ath`, the key's thumbprint equal to the token's `cnf.jkt`, and a `jti`
+ * never seen before. `{}` when it passes, else `{ error, reason }` (`error`: the RFC 9449 code).
+ */
+async function verifyDpopProof(app, req, url, token, claims) {
+  const proofs = req.headersDistinct?.dpop ?? (req.headers.dpop ? [req.headers.dpop] : []);
+  if (proofs.length !== 1) {
+    return { error: 'invalid_dpop_proof', reason: proofs.length ? 'several DPoP proofs' : 'missing DPoP proof' };
+  }
+  let payload;
+  let protectedHeader;
+  try {
+    ({ payload, protectedHeader } = await jwtVerify(proofs[0], EmbeddedJWK, {
+      typ: 'dpop+jwt', algorithms: ['ES256'],
+    }));
+  } catch (err) {
+    return { error: 'invalid_dpop_proof', reason: `bad proof (${describeVerificationError(err)})` };
+  }
+  if (protectedHeader.jwk.d !== undefined) return { error: 'invalid_dpop_proof', reason: 'private key in the proof' };
+  if (typeof payload.jti !== 'string' || !payload.jti) return { error: 'invalid_dpop_proof', reason: 'proof without jti' };
+  if (typeof payload.iat !== 'number') return { error: 'invalid_dpop_proof', reason: 'proof without iat' };
+  if (payload.htm !== req.method) return { error: 'invalid_dpop_proof', reason: 'htm mismatch' };
+  let htu;
+  try {
+    htu = new URL(payload.htu);
+    htu.search = '';
+    htu.hash = '';
+  } catch { /* not a URL: a mismatch */ }
+  if (htu?.href !== new URL(url.pathname, app.issuer).href) {
+    return { error: 'invalid_dpop_proof', reason: 'htu mismatch' };
+  }
+  if (payload.nonce !== undefined) {
+    if (typeof payload.nonce !== 'string' || !app.apiNonces.accepts(payload.nonce)) {
+      return { error: 'use_dpop_nonce', reason: 'stale or unknown nonce' };
+    }
+  } else if (app.config.dpopRequireNonce) {
+    return { error: 'use_dpop_nonce', reason: 'nonce required' };
+  } else if (Math.abs(Date.now() / 1000 - payload.iat) > DPOP_IAT_WINDOW_S) {
+    // A proof with a nonce of ours is fresh whatever its iat: the nonce answers clock skew.
+    return { error: 'use_dpop_nonce', reason: 'iat outside the window' };
+  }
+  if (payload.ath !== sha256Base64url(token)) return { error: 'invalid_dpop_proof', reason: 'ath mismatch' };
+  if (claims.cnf?.jkt !== await calculateJwkThumbprint(protectedHeader.jwk)) {
+    return { error: 'invalid_token', reason: 'proof key is not the token key (cnf.jkt)' };
+  }
+  if (!app.apiReplays.fresh(payload.jti)) return { error: 'invalid_dpop_proof', reason: 'proof replayed (jti)' };
+  return { nonce: payload.nonce };
+}
+
+/**
+ * The whole check of one request: a Bearer token (unbound) or a DPoP-bound token with its proof.
+ * `{ payload }` when it passes, else `{ error, reason, scheme }`.
+ */
+async function verifyRequest(app, req, url) {
+  const match = /^(Bearer|DPoP) +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  if (!match) return { error: 'invalid_token', reason: 'missing bearer token', scheme: 'Bearer' };
+  const scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+  const token = match[2];
+  const { payload, reason } = await verifyAccessToken(app, token);
+  if (!payload) return { error: 'invalid_token', reason, scheme };
+  const bound = typeof payload.cnf?.jkt === 'string';
+  if (scheme === 'Bearer') {
+    // RFC 9449 §7.2: a DPoP-bound token is no bearer token.
+    return bound ? { error: 'invalid_token', reason: 'DPoP-bound token sent as Bearer', scheme: 'DPoP' } : { payload };
+  }
+  if (!bound) return { error: 'invalid_token', reason: 'token not DPoP-bound', scheme };
+  const proof = await verifyDpopProof(app, req, url, token, payload);
+  return proof.error ? { ...proof, scheme } : { payload, nonce: proof.nonce };
+}
+
 function apiCorsHeaders(app, origin) {
   if (!origin || !app.config.appOrigins.has(origin)) return { Vary: 'Origin' };
   return {
     Vary: 'Origin',
     'Access-Control-Allow-Origin': origin,
-    'Access-Control-Expose-Headers': 'WWW-Authenticate',
+    'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce',
   };
 }
 
-async function handlePing(app, req, res) {
+/** The 401's challenge (RFC 6750 §3, RFC 9449 §7.1); no error code when no token came at all. */
+function challenge(app, { error, reason, scheme }) {
+  const quoted = (text) => text.replace(/["\\]/g, '');
+  if (reason === 'missing bearer token') {
+    return `Bearer realm="demo-api"${app.config.dpop ? ', DPoP algs="ES256"' : ''}`;
+  }
+  if (scheme === 'DPoP') {
+    return `DPoP realm="demo-api", error="${error}", error_description="${quoted(reason)}", algs="ES256"`;
+  }
+  return `Bearer realm="demo-api", error="${error}", error_description="${quoted(reason)}"`;
+}
+
+async function handlePing(app, req, res, url) {
   const cors = apiCorsHeaders(app, req.headers.origin);
   if (req.method === 'OPTIONS') {
     return send(res, 204, undefined, {
       ...cors,
       ...(cors['Access-Control-Allow-Origin'] && {
         'Access-Control-Allow-Methods': 'GET',
-        'Access-Control-Allow-Headers': 'Authorization',
+        'Access-Control-Allow-Headers': 'Authorization, DPoP',
         'Access-Control-Max-Age': '600',
       }),
     });
   }
   if (req.method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed' }, { ...cors, Allow: 'GET, OPTIONS' });
 
-  const { payload, reason } = await verifyBearer(app, req.headers.authorization);
-  if (!payload) {
-    // RFC 6750 §3: no error code when the request carried no token at all.
-    const challenge = reason === 'missing bearer token'
-      ? 'Bearer realm="demo-api"'
-      : `Bearer realm="demo-api", error="invalid_token", error_description="${reason}"`;
-    return sendJson(res, 401, { error: 'invalid_token', reason }, { ...cors, 'WWW-Authenticate': challenge });
+  const verdict = await verifyRequest(app, req, url);
+  if (!verdict.payload) {
+    app.stats.note(verdict.error === 'use_dpop_nonce' ? 'api_dpop_nonce' : 'api_refused');
+    app.stats.noteApiError(verdict.reason);
+    const headers = { ...cors, 'WWW-Authenticate': challenge(app, verdict) };
+    if (verdict.error === 'use_dpop_nonce') headers['DPoP-Nonce'] = app.apiNonces.current();
+    return sendJson(res, 401, { error: verdict.error, reason: verdict.reason }, headers);
+  }
+  const { payload } = verdict;
+  const bound = typeof payload.cnf?.jkt === 'string';
+  app.stats.note(bound ? 'api_dpop_ok' : 'api_ok');
+  const headers = { ...cors };
+  // A new nonce for the next proof, when the proof did not carry the current one (RFC 9449 §8.2).
+  if (bound && app.config.dpopRequireNonce && verdict.nonce !== app.apiNonces.current()) {
+    headers['DPoP-Nonce'] = app.apiNonces.current();
   }
   return sendJson(res, 200, {
-    message: 'pong', sub: payload.sub, scope: payload.scope, exp: payload.exp, aud: payload.aud,
-  }, cors);
+    message: 'pong',
+    sub: payload.sub,
+    scope: payload.scope,
+    exp: payload.exp,
+    aud: payload.aud,
+    token_type: bound ? 'DPoP' : 'Bearer',
+    ...(bound && { jkt: payload.cnf.jkt }),
+  }, headers);
 }
 
 // ---------------------------------------------------------------------------
@@ -755,6 +948,11 @@ async function handleTestHook(app, req, res, url) {
       log(`test hook: expired ${expired} refresh token(s)`);
       return sendJson(res, 200, { expired }, cors);
     }
+    case 'GET /__test/errors':
+      return sendJson(res, 200, app.stats.errors(), cors);
+    case 'GET /__test/dpop-proofs':
+      // The latest DPoP proofs received, by path (a replay test sends one again).
+      return sendJson(res, 200, app.proofs, cors);
     case 'POST /__test/rotate-keys': {
       const kids = await app.rotateKeys();
       return sendJson(res, 200, { kids }, cors);
@@ -819,7 +1017,7 @@ function createRequestHandler(app) {
     if (path === ROUTES.end_session && req.method === 'POST' && app.config.endSessionPost !== 'accept') {
       return refuseEndSessionPost(app.config.endSessionPost, res);
     }
-    if (path === '/api/ping') return handlePing(app, req, res);
+    if (path === '/api/ping') return handlePing(app, req, res, url);
     if (path.startsWith('/interaction/')) return handleInteraction(app, req, res, url);
     return app.providerCallback(req, res);
   }
@@ -832,6 +1030,17 @@ function createRequestHandler(app) {
       return send(res, 400, 'Bad Request');
     }
     app.stats.count(req, url);
+    if (!app.config.dpop && url.pathname === ROUTES.authorization && url.searchParams.has('dpop_jkt')) {
+      // DPOP=0 plays a provider that does not know DPoP, which ignores the parameter as any unknown
+      // one. (oidc-provider 8.8.1 with the feature off keeps it with the code, then refuses the code
+      // exchange for want of a proof.)
+      url.searchParams.delete('dpop_jkt');
+      req.url = `${url.pathname}${url.search}`;
+    }
+    // Before any fault: a test sees every proof the app sent, answered or not.
+    if (req.headers.dpop && req.method !== 'OPTIONS' && url.pathname in app.proofs) {
+      app.recordProof(url.pathname, req.headers.dpop);
+    }
     noteOfflineRequest(app, req, url);
     logWhenDone(req, res, url);
     route(req, res, url).catch((err) => {
@@ -965,6 +1174,8 @@ async function main() {
     stats: createStats(),
     // Authorization requests that asked for offline_access (by state), and the grants they made.
     offline: { states: new Set(), grants: new Set() },
+    // The secret of oidc-provider's DPoP nonces: kept across key rotations, as the sessions are.
+    dpopNonceSecret: randomBytes(32),
   };
   const jwks = await keys;
   const provider = await createProvider(config, issuer, jwks, state);
@@ -981,6 +1192,16 @@ async function main() {
     stats: state.stats,
     faults: createFaults(),
     apiJwks: apiJwksFor(provider),
+    apiNonces: createApiNonces(),
+    apiReplays: createReplayCache(),
+    // TEST_HOOKS: the last DPoP proofs received at /token and at the API.
+    proofs: { [ROUTES.token]: [], '/api/ping': [] },
+  };
+  app.recordProof = (path, proof) => {
+    if (!config.testHooks) return;
+    const list = app.proofs[path];
+    list.push(String(proof).slice(0, 4096));
+    if (list.length > 20) list.shift();
   };
   app.rotateKeys = () => rotateKeys(app);
   app.goDown = (ms) => goDown(app, ms);
@@ -992,7 +1213,8 @@ async function main() {
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
     + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
     + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}, `
-    + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}`
+    + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}, `
+    + `dpop ${config.dpop ? `on${config.dpopRequireNonce ? ', nonce required' : ''}` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
   process.stdout.write(`READY ${issuer}\n`);
   process.stdout.write(`Demo user: login "${DEMO_USER.login}", password "${DEMO_USER.password}"\n`);

@@ -4,6 +4,7 @@
 //   1. bundle sizes of the silent page and the app (raw, gzip -9, brotli);
 //   2. renewal latency in headless Chromium against the local provider, alternating in rounds:
 //      (a) this app, (b) the floor (tools/bench/pages/floor*.html), (c) oidc-client-ts signinSilent();
+//      for (a) and (a'), the cost of the DPoP proofs each renewal signs (the app's user-timing measures);
 //   3. tab efficiency: authorize requests per renewal cycle with several tabs open;
 //   4. reload cost: provider requests and time to the signed-in paint against the signed-out one.
 //
@@ -34,6 +35,9 @@ import { onStop, startProvider } from './lib/procs.mjs';
 import { serveSite } from './lib/serve.mjs';
 import { appFiles, bundleSizes, filesBelow } from './lib/sizes.mjs';
 import { kB, ms, ratio, round, summary, table, verdict } from './lib/stats.mjs';
+
+// yew-oidc's user-timing measure of one DPoP proof (yew-oidc/src/dpop.rs, PROOF_MEASURE).
+const PROOF_MEASURE = 'oidc-renew:dpop-proof';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -203,6 +207,19 @@ async function latency(browser, { label, app, refresh, floor, peer, provider }) 
   const failures = { app: [], floor: [], peer: [], refresh: [] };
   const parts = { app: [], floor: [], peer: [] };
   const floorMessage = [];
+  // DPoP (#15): the proofs each renewal of (a) and (a') signed, read from the app's user-timing
+  // measures (yew-oidc's `oidc-renew:dpop-proof`, one per proof): their count and summed duration.
+  const proofs = { app: { ms: [], count: [] }, refresh: { ms: [], count: [] } };
+  const clearProofs = (page) => page.evaluate((name) => performance.clearMeasures(name), PROOF_MEASURE);
+  const readProofs = (page) => page.evaluate(
+    (name) => performance.getEntriesByName(name).map((entry) => entry.duration),
+    PROOF_MEASURE,
+  );
+  const noteProofs = async (page, which) => {
+    const durations = await readProofs(page);
+    proofs[which].ms.push(durations.reduce((sum, d) => sum + d, 0));
+    proofs[which].count.push(durations.length);
+  };
   const readApp = (page = appPage) =>
     page.evaluate(() => ({
       count: Number(document.querySelector('#renewal-count')?.textContent ?? 'NaN'),
@@ -218,6 +235,7 @@ async function latency(browser, { label, app, refresh, floor, peer, provider }) 
     // (a) the app renews when asked (the session panel's Renew now button) or, without the button,
     // by itself on short tokens: wait for its next renewal to end.
     const mark = { app: nets.app.length };
+    await clearProofs(appPage);
     if (N.renewButton) await appPage.click('#renew-now');
     await appPage.waitForFunction(
       ({ count, failed }) =>
@@ -236,9 +254,11 @@ async function latency(browser, { label, app, refresh, floor, peer, provider }) 
     } else if (!warm) {
       samples.app.push(aMs);
       parts.app.push(breakdown(nets.app.slice(mark.app), provider, aMs));
+      await noteProofs(appPage, 'app');
     }
     // (a'), right after (a): the refresh-token channel, asked for the same way.
     if (N.renewButton) {
+      await clearProofs(refreshPage);
       await refreshPage.click('#renew-now');
       await refreshPage.waitForFunction(
         ({ count, failed }) =>
@@ -252,7 +272,10 @@ async function latency(browser, { label, app, refresh, floor, peer, provider }) 
       const rMs = after.count > beforeRefresh.count && byRefresh ? Number(byRefresh[1]) : null;
       beforeRefresh = after;
       if (rMs === null) failures.refresh.push(after.lastFailure || after.last);
-      else if (!warm) samples.refresh.push(rMs);
+      else if (!warm) {
+        samples.refresh.push(rMs);
+        await noteProofs(refreshPage, 'refresh');
+      }
     }
     // (b) and (c), right after (a), in alternating order.
     const order = round % 2 === 0 ? ['floor', 'peer'] : ['peer', 'floor'];
@@ -285,6 +308,11 @@ async function latency(browser, { label, app, refresh, floor, peer, provider }) 
     },
     peer: { ...summary(samples.peer), failures: failures.peer, samples: samples.peer.map((v) => round(v, 2)) },
     refresh: { ...summary(samples.refresh), failures: failures.refresh, samples: samples.refresh },
+    dpop: Object.fromEntries(['app', 'refresh'].map((which) => [which, {
+      ...summary(proofs[which].ms),
+      proofs_per_renewal: summary(proofs[which].count).median,
+      samples: proofs[which].ms.map((v) => round(v, 2)),
+    }])),
   };
   const medianParts = (list) => {
     const ok = list.filter(Boolean);
@@ -618,6 +646,29 @@ function report(result) {
     + 'session stored: the token request, a refreshed id_token\'s signature and claims when one comes back, storage. '
     + 'Whole milliseconds.');
   out.push('');
+
+  const dpopRows = [];
+  for (const [mode, l] of passes) {
+    for (const [which, variant, renewal] of [['app', '(a) iframe', l.app], ['refresh', '(a\') refresh token', l.refresh]]) {
+      const d = l.dpop?.[which];
+      if (!d || !d.n) continue;
+      const share = d.median !== null && renewal.median ? `${((100 * d.median) / renewal.median).toFixed(0)}%` : '—';
+      dpopRows.push([SERVING[mode].short, variant, String(d.proofs_per_renewal ?? '—'), ms(d.median), ms(d.p90), share]);
+    }
+  }
+  if (dpopRows.length) {
+    out.push('**DPoP proof per renewal** (#15: the local provider offers ES256 DPoP proofs, so `dpop: auto` binds '
+      + 'the tokens; each renewal\'s token request carries one proof)');
+    out.push('');
+    out.push(table(['served', 'variant', 'proofs per renewal (median)', 'proof time per renewal, median', 'p90',
+      'share of the renewal\'s median'], dpopRows));
+    out.push('');
+    out.push('From yew-oidc\'s user-timing measure `oidc-renew:dpop-proof`, one per proof: the `htu`, a `jti` from '
+      + '`crypto.getRandomValues`, the claims and header JSON, the ES256 signature by the non-extractable key '
+      + '(WebCrypto), the compact JWS (and for an API call, the `ath` hash). Summed over the renewal\'s proofs: two '
+      + 'when a nonce challenge is answered.');
+    out.push('');
+  }
 
   const tabGoal = verdict(tab.authorize_per_cycle, GOALS.authorize_per_cycle, 'max', ratio);
   const reqGoal = verdict(reload.provider_requests_total, GOALS.reload_provider_requests, 'max');

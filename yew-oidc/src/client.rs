@@ -4,6 +4,7 @@
 use crate::browser::crypto::{sha256, verify_signature};
 use crate::browser::storage::{StorageArea, Store};
 use crate::browser::{clock, http, navigation, random, BrowserError};
+use crate::dpop::{Dpop, DpopFailure, DpopKey};
 use crate::renewer::{SilentOutcome, SilentRequest};
 use oidc_renew_core::authorize::{authorize_url, AuthorizeRequest};
 use oidc_renew_core::callback::{check_callback, AuthorizationResponse, CallbackError};
@@ -11,6 +12,7 @@ use oidc_renew_core::config::{AuthConfig as Config, Flow, RenewalMode, StorageKi
 use oidc_renew_core::discovery::{
     discovery_url, parse_discovery, DiscoveryError, ProviderMetadata,
 };
+use oidc_renew_core::dpop::{self as dpop_rules, DpopError, Server, TokenType};
 use oidc_renew_core::id_token::{
     check_at_hash, validate_id_token, IdClaims, IdTokenError, IdTokenExpectations, Nonce,
 };
@@ -24,7 +26,7 @@ use oidc_renew_core::renewal::{fail_fast_error, RenewalError};
 use oidc_renew_core::session::{RefreshToken, Session, SessionOwner, StoredSessionError};
 use oidc_renew_core::state::{AuthFailure, SignOutReason};
 use oidc_renew_core::token::{
-    parse_token_response, refresh_request_body, revocation_request_body, token_request_body,
+    parse_token_response_as, refresh_request_body, revocation_request_body, token_request_body,
     TokenError,
 };
 use oidc_renew_core::transaction::{safe_return_to, Transaction, TransactionError};
@@ -64,6 +66,8 @@ struct Inner {
     shared: Store,
     metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     jwks: RefCell<Option<Rc<Jwks>>>,
+    /// The DPoP keys and server nonces.
+    dpop: Rc<Dpop>,
 }
 
 impl PartialEq for AuthClient {
@@ -82,6 +86,8 @@ pub struct PendingRenewal {
     redirect_uri: String,
     /// When the iframe was created.
     pub started_at_ms: u64,
+    /// The DPoP key the request's `dpop_jkt` named, which the code exchange proves.
+    dpop: Option<Rc<DpopKey>>,
 }
 
 /// Why a step of sign-in or renewal failed, typed so that sign-in can explain it and renewal can
@@ -97,6 +103,23 @@ enum StepError {
     IdToken(IdTokenError),
     Transaction(TransactionError),
     NoTransaction,
+    Dpop(DpopError),
+}
+
+impl From<DpopError> for StepError {
+    fn from(error: DpopError) -> StepError {
+        StepError::Dpop(error)
+    }
+}
+
+impl From<DpopFailure> for StepError {
+    fn from(failure: DpopFailure) -> StepError {
+        match failure {
+            DpopFailure::Browser(error) => StepError::Browser(error),
+            DpopFailure::Dpop(error) => StepError::Dpop(error),
+            DpopFailure::Http { url, error } => unreachable(&url, error),
+        }
+    }
 }
 
 impl From<BrowserError> for StepError {
@@ -148,6 +171,7 @@ impl From<StepError> for AuthFailure {
             StepError::Token(error) => error.into(),
             StepError::IdToken(error) => error.into(),
             StepError::Transaction(error) => error.into(),
+            StepError::Dpop(error) => error.into(),
         }
     }
 }
@@ -164,6 +188,7 @@ impl From<StepError> for RenewalError {
             StepError::IdToken(error) => error.into(),
             StepError::Transaction(error) => RenewalError::Browser(error.to_string()),
             StepError::NoTransaction => RenewalError::Browser("no pending renewal".into()),
+            StepError::Dpop(error) => error.into(),
         }
     }
 }
@@ -191,6 +216,7 @@ impl AuthClient {
             markers: (area == StorageArea::Memory)
                 .then(|| Store::strict(StorageArea::Local, &namespace)),
             shared: Store::strict(StorageArea::Local, &namespace),
+            dpop: Rc::new(Dpop::new(&namespace, config.storage)),
             origin: navigation::origin(),
             namespace,
             config,
@@ -200,6 +226,11 @@ impl AuthClient {
         AuthClient {
             inner: Rc::new(inner),
         }
+    }
+
+    /// The DPoP keys and nonces, for the API calls of app code.
+    pub(crate) fn dpop(&self) -> &Rc<Dpop> {
+        &self.inner.dpop
     }
 
     /// The page's origin, as redirect URIs start.
@@ -262,7 +293,16 @@ impl AuthClient {
     pub async fn login(&self, return_to: &str) -> Result<(), AuthFailure> {
         let config = &self.inner.config;
         let redirect_uri = format!("{}{}", self.inner.origin, config.redirect_path);
-        let (request, secrets) = self.authorize_request(&redirect_uri, None).await?;
+        // A new key for every sign-in. Kept in IndexedDB across the trip to the provider; where that
+        // fails, the sign-in goes without `dpop_jkt` and its callback makes the key.
+        let dpop = match self.dpop_in_use().await? {
+            true => self.inner.dpop.create(true).await.ok(),
+            false => None,
+        };
+        let dpop_jkt = dpop.as_ref().map(|key| key.jkt.clone());
+        let (request, secrets) = self
+            .authorize_request(&redirect_uri, None, dpop_jkt.as_deref())
+            .await?;
         let transaction = Transaction {
             state: request.state,
             nonce: secrets.nonce,
@@ -270,6 +310,7 @@ impl AuthClient {
             redirect_uri,
             return_to: safe_return_to(return_to),
             created_at_ms: clock::now_ms(),
+            dpop_jkt,
         };
         self.inner
             .transactions
@@ -311,6 +352,25 @@ impl AuthClient {
             self.inner.config.flow,
         )
         .map_err(StepError::from)?;
+        let dpop = match &transaction.dpop_jkt {
+            Some(jkt) => Some(
+                self.inner
+                    .dpop
+                    .key_after_redirect(jkt)
+                    .await
+                    .map_err(StepError::from)?
+                    .ok_or(StepError::Dpop(DpopError::KeyMissing))?,
+            ),
+            None if self.dpop_in_use().await? => Some(
+                self.inner
+                    .dpop
+                    .create(false)
+                    .await
+                    .map_err(StepError::from)?,
+            ),
+            None => None,
+        };
+        let previous = self.stored_dpop_jkt();
         let session = self
             .session_from_response(
                 response,
@@ -318,8 +378,20 @@ impl AuthClient {
                 transaction.code_verifier.as_deref(),
                 &transaction.redirect_uri,
                 None,
+                dpop.as_ref(),
             )
             .await?;
+        // The new sign-in's key replaces the old ones: every key of the client with shared storage,
+        // this tab's previous one with per-tab storage (other tabs' sessions keep theirs).
+        let keep = session.dpop_jkt.as_deref();
+        match self.inner.config.storage {
+            StorageKind::Local => self.inner.dpop.forget_all(keep).await,
+            StorageKind::Session | StorageKind::Memory => {
+                if let Some(previous) = previous.filter(|p| Some(p.as_str()) != keep) {
+                    self.inner.dpop.forget(&previous).await;
+                }
+            }
+        }
         Ok((session, transaction.return_to))
     }
 
@@ -328,7 +400,14 @@ impl AuthClient {
     pub async fn begin_renewal(&self, id: u64) -> Result<PendingRenewal, RenewalError> {
         let config = &self.inner.config;
         let redirect_uri = format!("{}{}", self.inner.origin, config.silent_redirect_path);
-        let (mut request, secrets) = self.authorize_request(&redirect_uri, Some("none")).await?;
+        let dpop = self.renewal_key().await?;
+        let (mut request, secrets) = self
+            .authorize_request(
+                &redirect_uri,
+                Some("none"),
+                dpop.as_ref().map(|key| key.jkt.as_str()),
+            )
+            .await?;
         request.id = id;
         Ok(PendingRenewal {
             request,
@@ -336,7 +415,45 @@ impl AuthClient {
             code_verifier: secrets.code_verifier,
             redirect_uri,
             started_at_ms: clock::now_ms(),
+            dpop,
         })
+    }
+
+    /// Whether a new grant (a sign-in, an iframe renewal) binds its tokens to a DPoP key: the `dpop`
+    /// setting and what discovery lists.
+    async fn dpop_in_use(&self) -> Result<bool, StepError> {
+        let metadata = self.metadata().await?;
+        let config = &self.inner.config;
+        Ok(dpop_rules::in_use(
+            config.dpop,
+            config.flow,
+            &metadata.dpop_signing_alg_values_supported,
+        )?)
+    }
+
+    /// The key an iframe renewal binds its tokens to: the stored session's while this browser holds
+    /// it, a new one otherwise (none held yet, or lost). `None` without DPoP.
+    async fn renewal_key(&self) -> Result<Option<Rc<DpopKey>>, StepError> {
+        if !self.dpop_in_use().await? {
+            return Ok(None);
+        }
+        if let Some(jkt) = self.stored_dpop_jkt() {
+            if let Some(key) = self.inner.dpop.key(&jkt).await? {
+                return Ok(Some(key));
+            }
+        }
+        Ok(Some(self.inner.dpop.create(false).await?))
+    }
+
+    /// The thumbprint the stored session's tokens are bound to, read without judging the session
+    /// (the keeper does that).
+    fn stored_dpop_jkt(&self) -> Option<String> {
+        let text = self.inner.sessions.get(SESSION_KEY)?;
+        let stored: serde_json::Value = serde_json::from_str(&text).ok()?;
+        stored["dpop_jkt"]
+            .as_str()
+            .filter(|jkt| dpop_rules::is_thumbprint(jkt))
+            .map(str::to_owned)
     }
 
     /// Finishes a silent renewal from the hidden frame's outcome: checks the callback, exchanges the
@@ -373,6 +490,7 @@ impl AuthClient {
                 pending.code_verifier.as_deref(),
                 &pending.redirect_uri,
                 expected_sub,
+                pending.dpop.as_ref(),
             )
             .await?;
         Ok(session)
@@ -401,8 +519,13 @@ impl AuthClient {
         self.inner.shared.get(NEWEST_KEY)?.parse().ok()
     }
 
-    /// Forgets the stored session, the signed-in marker and any pending login transaction.
+    /// Forgets the stored session (and the DPoP key its tokens are bound to), the signed-in marker
+    /// and any pending login transaction.
     pub fn forget_session(&self) {
+        if let Some(jkt) = self.stored_dpop_jkt() {
+            let dpop = self.inner.dpop.clone();
+            wasm_bindgen_futures::spawn_local(async move { dpop.forget(&jkt).await });
+        }
         self.inner.sessions.remove(SESSION_KEY);
         self.inner.transactions.remove(TRANSACTION_KEY);
         if let Some(markers) = &self.inner.markers {
@@ -422,15 +545,28 @@ impl AuthClient {
         let metadata = self.metadata().await?;
         let token_endpoint = metadata.token_endpoint.as_deref().unwrap_or_default();
         let body = refresh_request_body(refresh_token.expose(), &self.inner.config.client_id);
-        let response = http::post_form(token_endpoint, &body)
-            .await
-            .map_err(|error| unreachable(token_endpoint, error))?;
-        let tokens = match parse_token_response(response.status, &response.body) {
-            Err(error) if error.is_invalid_grant() => {
-                return Err(RenewalError::RefreshTokenRefused(error))
-            }
-            result => result?,
+        // A DPoP session's refresh token is bound to its key: the proof must be signed with it.
+        let dpop = match &session.dpop_jkt {
+            Some(jkt) => Some(
+                self.inner
+                    .dpop
+                    .key(jkt)
+                    .await
+                    .map_err(StepError::from)?
+                    .ok_or(RenewalError::DpopKeyMissing)?,
+            ),
+            None => None,
         };
+        let response = self
+            .token_request(token_endpoint, &body, dpop.as_deref())
+            .await?;
+        let tokens =
+            match parse_token_response_as(response.status, &response.body, session.token_type) {
+                Err(error) if error.is_invalid_grant() => {
+                    return Err(RenewalError::RefreshTokenRefused(error))
+                }
+                result => result?,
+            };
         let now_ms = clock::now_ms();
         let id_token = match tokens.id_token {
             Some(id_token) => {
@@ -529,6 +665,8 @@ impl AuthClient {
         if let Err(error) = self.inner.transactions.set(LOGOUT_KEY, &pending.to_json()) {
             gloo::console::warn!(format!("cannot keep the logout's state: {error}"));
         }
+        // Every tab signs out: no key of this client is needed any more.
+        self.inner.dpop.forget_all(None).await;
         let navigated = match &request {
             Some(request) if request.method == LogoutMethod::Post => {
                 navigation::submit_form(&request.endpoint, &request.params)
@@ -581,6 +719,7 @@ impl AuthClient {
         &self,
         redirect_uri: &str,
         prompt: Option<&str>,
+        dpop_jkt: Option<&str>,
     ) -> Result<(SilentRequest, Secrets), StepError> {
         let config = &self.inner.config;
         let metadata = self.metadata().await?;
@@ -606,6 +745,7 @@ impl AuthClient {
             prompt,
             // The silent page reads the fragment; the sign-in callback reads either.
             response_mode: prompt.map(|_| "fragment"),
+            dpop_jkt,
         });
         Ok((
             SilentRequest { id: 0, url, state },
@@ -625,6 +765,7 @@ impl AuthClient {
         code_verifier: Option<&str>,
         redirect_uri: &str,
         expected_sub: Option<&str>,
+        dpop: Option<&Rc<DpopKey>>,
     ) -> Result<Session, StepError> {
         let now_ms = clock::now_ms();
         // Which flow answered decides how its tokens are bound to this request: PKCE at the token
@@ -640,10 +781,14 @@ impl AuthClient {
                         &self.inner.config.client_id,
                         verifier,
                     );
-                    let response = http::post_form(token_endpoint, &body)
-                        .await
-                        .map_err(|error| unreachable(token_endpoint, error))?;
-                    let tokens = parse_token_response(response.status, &response.body)?;
+                    let response = self
+                        .token_request(token_endpoint, &body, dpop.map(|key| &**key))
+                        .await?;
+                    let asked = match dpop {
+                        Some(_) => TokenType::DPoP,
+                        None => TokenType::Bearer,
+                    };
+                    let tokens = parse_token_response_as(response.status, &response.body, asked)?;
                     let id_token = tokens.id_token.ok_or(IdTokenError::Missing)?;
                     (
                         tokens.access_token,
@@ -688,11 +833,42 @@ impl AuthClient {
         // A refresh token renewal will never use is not kept: nothing to steal.
         let refresh_token =
             refresh_token.filter(|_| self.inner.config.renewal != RenewalMode::Iframe);
+        // Tokens that came through the URL (implicit) are never bound.
+        let jkt = dpop.filter(|_| !implicit).map(|key| key.jkt.clone());
         Ok(
             Session::new(access_token, id_token, expires_in, scope, claims, now_ms)
                 .with_audience(self.inner.config.audience.clone())
-                .with_refresh_token(refresh_token),
+                .with_refresh_token(refresh_token)
+                .with_dpop(jkt),
         )
+    }
+
+    /// A POST of `body` to the token endpoint: with a proof signed by `dpop` (the one retry of a
+    /// nonce challenge included), or as a plain form without.
+    async fn token_request(
+        &self,
+        token_endpoint: &str,
+        body: &str,
+        dpop: Option<&DpopKey>,
+    ) -> Result<http::HttpResponse, StepError> {
+        match dpop {
+            Some(key) => Ok(self
+                .inner
+                .dpop
+                .send(
+                    key,
+                    Server::Authorization,
+                    "POST",
+                    token_endpoint,
+                    &[("Content-Type", "application/x-www-form-urlencoded")],
+                    Some(body),
+                    None,
+                )
+                .await?),
+            None => http::post_form(token_endpoint, body)
+                .await
+                .map_err(|error| unreachable(token_endpoint, error)),
+        }
     }
 
     /// Validates an id_token completely: claims (pure) and signature (WebCrypto), with one JWKS

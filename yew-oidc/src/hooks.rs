@@ -1,7 +1,9 @@
 //! `use_auth()`: what app code uses to sign in and out and to read the session.
 
 use crate::browser::BrowserError;
+use crate::dpop::DpopFailure;
 use crate::provider::AuthContext;
+use oidc_renew_core::dpop::{DpopError, Server, TokenType};
 use oidc_renew_core::keeper::Input;
 use oidc_renew_core::session::Session;
 use oidc_renew_core::state::AuthState;
@@ -94,24 +96,57 @@ impl AuthHandle {
         }
     }
 
-    /// `GET url` with the access token (`Authorization: Bearer …`): the way to call the API the token is
-    /// for. Any HTTP status is a response (a 401 says the API refused the token); an error means no
-    /// response (offline, CORS refusal) or no session to call with. Sent without cookies or `Referer`.
+    /// How the access token is sent: `Bearer`, or `DPoP` (bound to this browser's key: each request
+    /// needs a proof, which [`call_api`](Self::call_api) makes). `None` while not signed in.
+    pub fn token_type(&self) -> Option<TokenType> {
+        self.session().map(|session| session.token_type)
+    }
+
+    /// `GET url` with the access token: the way to call the API the token is for. A bearer token goes
+    /// as `Authorization: Bearer …`; a DPoP-bound one as `Authorization: DPoP …` with a `DPoP` proof
+    /// signed by this browser's key (with `ath`, the token's hash), and the API's nonce challenge
+    /// (`use_dpop_nonce`) answered by one retry. Any HTTP status is a response (a 401 says the API
+    /// refused the token); an error means no response (offline, CORS refusal), no session to call
+    /// with, or no proof (the key is gone). Sent without cookies or `Referer`.
     pub fn call_api(
         &self,
         url: &str,
     ) -> impl std::future::Future<Output = Result<ApiResponse, ApiError>> + 'static {
-        let token = self.access_token().map(str::to_owned);
+        let session = self.session().cloned();
+        let dpop = self
+            .context
+            .driver
+            .as_ref()
+            .map(|driver| driver.client().dpop().clone());
         let url = url.to_owned();
         async move {
-            let token = token.ok_or(ApiError::NotSignedIn)?;
-            crate::browser::http::get_with_bearer(&url, &token)
-                .await
-                .map(|response| ApiResponse {
-                    status: response.status,
-                    body: response.body,
-                })
-                .map_err(|error| ApiError::Unreachable(error.to_string()))
+            let session = session.ok_or(ApiError::NotSignedIn)?;
+            let token = &session.access_token;
+            let response = match (&session.dpop_jkt, dpop) {
+                (None, _) => crate::browser::http::get_with_bearer(&url, token)
+                    .await
+                    .map_err(|error| ApiError::Unreachable(error.to_string()))?,
+                (Some(jkt), Some(dpop)) => {
+                    let key = dpop
+                        .key(jkt)
+                        .await
+                        .map_err(|failure| ApiError::Proof(failure.to_string()))?
+                        .ok_or_else(|| ApiError::Proof(DpopError::KeyMissing.to_string()))?;
+                    dpop.send(&key, Server::Resource, "GET", &url, &[], None, Some(token))
+                        .await
+                        .map_err(|failure| match failure {
+                            DpopFailure::Http { error, .. } => {
+                                ApiError::Unreachable(error.to_string())
+                            }
+                            other => ApiError::Proof(other.to_string()),
+                        })?
+                }
+                (Some(_), None) => return Err(ApiError::Proof(DpopError::KeyMissing.to_string())),
+            };
+            Ok(ApiResponse {
+                status: response.status,
+                body: response.body,
+            })
         }
     }
 }
@@ -133,6 +168,9 @@ pub enum ApiError {
     /// No response: offline, DNS, refused connection, a CORS refusal (the browser does not tell which),
     /// or a body over 1 MiB; the browser's description.
     Unreachable(String),
+    /// The session's tokens are DPoP-bound and no proof could be made (the key is gone from this
+    /// browser, or WebCrypto refused); what went wrong.
+    Proof(String),
 }
 
 impl std::fmt::Display for ApiError {
@@ -140,6 +178,7 @@ impl std::fmt::Display for ApiError {
         match self {
             ApiError::NotSignedIn => f.write_str("not signed in"),
             ApiError::Unreachable(why) => f.write_str(why),
+            ApiError::Proof(why) => write!(f, "no DPoP proof: {why}"),
         }
     }
 }

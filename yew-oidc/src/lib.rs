@@ -49,6 +49,7 @@
 mod browser;
 mod client;
 pub mod diagnostics;
+mod dpop;
 mod driver;
 mod guard;
 mod hooks;
@@ -62,6 +63,7 @@ pub use oidc_renew_core as core;
 pub use oidc_renew_core::config::{
     AuthConfig, ConfigError, Flow, ProviderKind, RenewalMode, StorageKind,
 };
+pub use oidc_renew_core::dpop::{DpopMode, TokenType};
 pub use oidc_renew_core::id_token::IdClaims;
 pub use oidc_renew_core::renewal::{Channel, RenewalClass, RenewalError};
 pub use oidc_renew_core::session::Session;

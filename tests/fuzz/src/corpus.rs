@@ -1,7 +1,7 @@
 //! The regression corpus: nasty inputs with the verdict class each must get, run through the same
 //! checks as the fuzzer (so every property holds for them too).
 
-use crate::{callback, config, jwt, message};
+use crate::{callback, config, dpop, jwt, message};
 use oidc_renew_core::{decode_jwt, validate_id_token};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -107,6 +107,11 @@ fn judge(target: &str, entry: &Entry) -> Result<Vec<(&'static str, String, Strin
             config::check(field(entry, "input")?).1,
             recorded("verdict")?,
         )],
+        "dpop" => {
+            let case = dpop::case_of(&entry.json["input"])
+                .map_err(|e| format!("{}:{}: input: {e}", entry.file, entry.line))?;
+            vec![("verdict", dpop::check(&case), recorded("verdict")?)]
+        }
         other => return Err(format!("no target `{other}`")),
     })
 }

@@ -1,11 +1,13 @@
 //! Property-based fuzzing of the pure parsers, with structure-aware generators (proptest).
 //!
-//! Four targets, each a module with its generator (`strategy`), its properties (`case`) and a `check`
+//! Five targets, each a module with its generator (`strategy`), its properties (`case`) and a `check`
 //! that runs one input and returns its verdict class:
 //! - [`callback`], `silent_callback::parse_callback` and `select_params`;
 //! - [`message`], `silent_callback::decode_message`, fed as the renewer reads a posted value;
 //! - [`jwt`], `decode_jwt` then `validate_id_token`; `parse_jwks` and `parse_token_response`;
-//! - [`config`], `Config::from_json`.
+//! - [`config`], `Config::from_json`;
+//! - [`dpop`], the reading of answers to requests with a DPoP proof (`WWW-Authenticate`, `DPoP-Nonce`,
+//!   error bodies, the one retry) and the token type check.
 //!
 //! Every target asserts no panic, and properties that could fail: a success returns what the input
 //! holds, an error names what is really wrong, a well-formed generated input round-trips.
@@ -17,7 +19,8 @@
 //! - `cargo test -p fuzz` (part of the host tier): each target for a few thousand cases, and the
 //!   regression corpus.
 //! - The corpus: `corpus/<target>/*.jsonl`, one JSON object a line, `{"input": ..., "verdict": ...,
-//!   "note": ...}`: `input` is a string (for `message` the posted JSON value); a `jwt` entry may add
+//!   "note": ...}`: `input` is a string (for `message` the posted JSON value, for `dpop` an answer as
+//!   `{"server", "status", "body", "dpop_nonce", "www_authenticate", "sent_nonce", "retried"}`); a `jwt` entry may add
 //!   `"id_token"`, the validation verdict at [`jwt::NOW`]; a provider document (`jwt/documents.jsonl`)
 //!   has `"status"` and the verdicts `"jwks"` and `"token"` instead of `"verdict"`. See [`corpus`].
 //!   A failure the fuzzer finds goes there, minimized, with the verdict of the fixed parser.
@@ -25,6 +28,7 @@
 pub mod callback;
 pub mod config;
 pub mod corpus;
+pub mod dpop;
 pub mod gen;
 pub mod jwt;
 pub mod message;
@@ -36,7 +40,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// The targets, by name, in the order they run.
-pub const TARGETS: [&str; 4] = ["callback", "message", "jwt", "config"];
+pub const TARGETS: [&str; 5] = ["callback", "message", "jwt", "config", "dpop"];
 
 /// The outcome of one target's run.
 #[derive(Debug, Clone)]
@@ -109,6 +113,7 @@ pub fn run(name: &str, cases: u32, seed: u64) -> Result<Run, String> {
         "message" => run_target("message", message::strategy(), message::case, cases, seed),
         "jwt" => run_target("jwt", jwt::strategy(), jwt::case, cases, seed),
         "config" => run_target("config", config::strategy(), config::case, cases, seed),
+        "dpop" => run_target("dpop", dpop::strategy(), dpop::case, cases, seed),
         other => Err(format!("no target `{other}`: {TARGETS:?}")),
     }
 }

@@ -105,7 +105,7 @@ fn main() {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "fuzz: {problem}\nusage: fuzz [--cases N] [--out FILE] [callback|message|jwt|config...]"
+        "fuzz: {problem}\nusage: fuzz [--cases N] [--out FILE] [callback|message|jwt|config|dpop...]"
     );
     std::process::exit(2);
 }

@@ -46,6 +46,11 @@ fn config_properties() {
 }
 
 #[test]
+fn dpop_properties() {
+    quick("dpop");
+}
+
+#[test]
 fn callback_corpus() {
     corpus("callback");
 }
@@ -63,4 +68,9 @@ fn jwt_corpus() {
 #[test]
 fn config_corpus() {
     corpus("config");
+}
+
+#[test]
+fn dpop_corpus() {
+    corpus("dpop");
 }

@@ -82,6 +82,28 @@ pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, HttpError>
     send(url, "POST", headers, Some(body)).await
 }
 
+/// `method url` with `headers` (name, value) and an optional body, reading the response headers named
+/// in `read` (their values in that order; cross-origin, only those the server exposes by CORS are
+/// visible: `None` as for a header that is absent). For requests that carry a DPoP proof and read the
+/// server's `DPoP-Nonce` and `WWW-Authenticate`. Header values are never echoed in an error.
+pub async fn request(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    read: &[&str],
+) -> Result<(HttpResponse, Vec<Option<String>>), HttpError> {
+    let all = Headers::new().map_err(network)?;
+    for (name, value) in headers {
+        all.set(name, value).map_err(|_| {
+            HttpError::Network(format!(
+                "the {name} header value is not a valid header value"
+            ))
+        })?;
+    }
+    send_reading(url, method, all, body, read).await
+}
+
 /// Whether `url`'s server answers at all: `Ok` for any response, `Err` when the browser is offline
 /// (`navigator.onLine` false: no request is made) or the request fails at the network level
 /// (connection refused, DNS, TLS). A `no-cors` GET: the answer is opaque and never read, so CORS
@@ -111,6 +133,18 @@ async fn send(
     headers: Headers,
     body: Option<&str>,
 ) -> Result<HttpResponse, HttpError> {
+    send_reading(url, method, headers, body, &[])
+        .await
+        .map(|(response, _)| response)
+}
+
+async fn send_reading(
+    url: &str,
+    method: &str,
+    headers: Headers,
+    body: Option<&str>,
+    read: &[&str],
+) -> Result<(HttpResponse, Vec<Option<String>>), HttpError> {
     let window =
         web_sys::window().ok_or_else(|| HttpError::Network("no browser window".to_owned()))?;
     let init = RequestInit::new();
@@ -129,11 +163,18 @@ async fn send(
         .dyn_into()
         .map_err(|_| HttpError::Network("fetch did not return a response".to_owned()))?;
     let status = response.status();
+    let values = read
+        .iter()
+        .map(|name| response.headers().get(name).ok().flatten())
+        .collect();
     let body = read_body(&response).await?;
-    Ok(HttpResponse {
-        status,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
+    Ok((
+        HttpResponse {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        },
+        values,
+    ))
 }
 
 /// Reads the body chunk by chunk and stops (cancelling the stream) as soon as it passes the limit, so a

@@ -4,6 +4,7 @@
 
 mod common;
 mod crypto;
+mod dpop;
 mod http;
 mod navigation;
 mod provider;
