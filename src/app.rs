@@ -2,9 +2,7 @@
 
 use crate::config::AppConfig;
 use crate::doctor::ConfigLoadError;
-use crate::pages::{
-    ApiPage, ConfigErrorPage, DoctorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner,
-};
+use crate::pages::{ApiPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner};
 use gloo::net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -20,8 +18,6 @@ pub enum Route {
     Profile,
     #[at("/api")]
     Api,
-    #[at("/doctor")]
-    Doctor,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -29,6 +25,10 @@ pub enum Route {
 
 /// Where the runtime configuration is served: next to `index.html`.
 pub const CONFIG_URL: &str = "/config.json";
+
+/// The setup doctor: a page of its own (`doctor/`, its own wasm), so this bundle carries none of its
+/// code or texts. Linked from the footer and the configuration-error page.
+pub const DOCTOR_URL: &str = "/doctor/";
 
 #[derive(Debug, Clone, PartialEq)]
 enum ConfigState {
@@ -49,10 +49,6 @@ pub fn app() -> Html {
     }
     match &*config {
         ConfigState::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        // The doctor's first check is config.json itself: it must work when the app cannot start.
-        ConfigState::Failed(_) if is_doctor_path(&current_path()) => {
-            html! { <DoctorPage /> }
-        }
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
         ConfigState::Ready(config) => html! {
             <ContextProvider<Rc<AppConfig>> context={config.clone()}>
@@ -76,7 +72,7 @@ async fn load_config() -> ConfigState {
     }
 }
 
-/// Fetches and validates `config.json` (the app at start, the setup doctor on every run).
+/// Fetches and validates `config.json` (the app at start, the setup doctor's page on every run).
 pub async fn fetch_config() -> Result<AppConfig, ConfigLoadError> {
     let response = Request::get(CONFIG_URL)
         .send()
@@ -103,17 +99,11 @@ pub fn current_path() -> String {
     )
 }
 
-/// Whether `path` (with its query or fragment) is the doctor's route.
-fn is_doctor_path(path: &str) -> bool {
-    path.split(['?', '#']).next() == Some(Route::Doctor.to_path().as_str())
-}
-
 fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <HomePage /> },
         Route::Profile => html! { <ProfilePage /> },
         Route::Api => html! { <ApiPage /> },
-        Route::Doctor => html! { <DoctorPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
@@ -156,13 +146,13 @@ pub fn auth_button() -> Html {
     }
 }
 
-/// The footer: the setup doctor, one click from every page.
+/// The footer: the setup doctor, one click from every page (a page of its own: a plain link).
 #[function_component(Footer)]
 pub fn footer() -> Html {
     html! {
         <footer id="footer" class="notice">
             { "Sign-in or renewal not working? " }
-            <Link<Route> to={Route::Doctor}>{ "Run the setup doctor" }</Link<Route>>
+            <a href={DOCTOR_URL}>{ "Run the setup doctor" }</a>
         </footer>
     }
 }

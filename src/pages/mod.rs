@@ -11,7 +11,7 @@ mod timeline;
 
 pub use api::ApiPage;
 pub use config_error::{ConfigErrorPage, ConfigErrorProps};
-pub use doctor::DoctorPage;
+pub use doctor::{DoctorApp, DoctorPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use profile::ProfilePage;
