@@ -3,10 +3,9 @@
 use crate::config::AppConfig;
 use crate::doctor::ConfigLoadError;
 use crate::pages::{ApiPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner};
-use gloo::net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_oidc::{use_auth, AuthProvider};
+use yew_oidc::{fetch_app_file, use_auth, AuthProvider};
 use yew_router::prelude::*;
 
 /// The app's routes.
@@ -72,20 +71,16 @@ async fn load_config() -> ConfigState {
     }
 }
 
-/// Fetches and validates `config.json` (the app at start, the setup doctor's page on every run).
+/// Fetches and validates `config.json` (the app at start, the setup doctor's page on every run), with
+/// the library's HTTP client (one for the app and the library).
 pub async fn fetch_config() -> Result<AppConfig, ConfigLoadError> {
-    let response = Request::get(CONFIG_URL)
-        .send()
+    let response = fetch_app_file(CONFIG_URL)
         .await
         .map_err(|error| ConfigLoadError::Unreachable(error.to_string()))?;
-    if !response.ok() {
-        return Err(ConfigLoadError::Status(response.status()));
+    if !(200..300).contains(&response.status) {
+        return Err(ConfigLoadError::Status(response.status));
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| ConfigLoadError::Unreadable(error.to_string()))?;
-    AppConfig::from_json(&text).map_err(ConfigLoadError::Invalid)
+    AppConfig::from_json(&response.body).map_err(ConfigLoadError::Invalid)
 }
 
 /// The page's path, query and fragment.
