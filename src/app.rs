@@ -2,7 +2,9 @@
 
 use crate::config::AppConfig;
 use crate::doctor::ConfigLoadError;
-use crate::pages::{ApiPage, ConfigErrorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner};
+use crate::pages::{
+    api_page, profile_page, ConfigErrorPage, HomePage, NotFoundPage, SessionBanner,
+};
 use std::rc::Rc;
 use yew::prelude::*;
 use yew_oidc::{fetch_app_file, use_auth, AuthProvider};
@@ -56,7 +58,7 @@ pub fn app() -> Html {
                         <Nav />
                         <SessionBanner />
                         <Switch<Route> render={switch} />
-                        <Footer />
+                        { footer() }
                     </BrowserRouter>
                 </AuthProvider>
             </ContextProvider<Rc<AppConfig>>>
@@ -94,35 +96,22 @@ pub fn current_path() -> String {
     )
 }
 
+// Pages without state of their own are plain functions, not components: each component is one more set
+// of Yew's generic code in the bundle.
 fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <HomePage /> },
-        Route::Profile => html! { <ProfilePage /> },
-        Route::Api => html! { <ApiPage /> },
+        Route::Profile => profile_page(),
+        Route::Api => api_page(),
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
 
-/// The navigation bar.
+/// The navigation bar, with log in or log out by state.
 #[function_component(Nav)]
 pub fn nav() -> Html {
-    html! {
-        <nav id="nav" aria-label="Main">
-            <span class="brand">{ "OIDC silent renewal" }</span>
-            <Link<Route> to={Route::Home}>{ "Home" }</Link<Route>>
-            <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
-            <Link<Route> to={Route::Api}>{ "API" }</Link<Route>>
-            <span class="spacer"></span>
-            <AuthButton />
-        </nav>
-    }
-}
-
-/// Log in or log out, by state; shown in the nav bar.
-#[function_component(AuthButton)]
-pub fn auth_button() -> Html {
     let auth = use_auth();
-    if let Some(session) = auth.session() {
+    let button = if let Some(session) = auth.session() {
         let who = session
             .claims
             .name
@@ -138,11 +127,20 @@ pub fn auth_button() -> Html {
     } else {
         let login = Callback::from(move |_| auth.login("/"));
         html! { <button id="login" onclick={login}>{ "Log in" }</button> }
+    };
+    html! {
+        <nav id="nav" aria-label="Main">
+            <span class="brand">{ "OIDC silent renewal" }</span>
+            <Link<Route> to={Route::Home}>{ "Home" }</Link<Route>>
+            <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
+            <Link<Route> to={Route::Api}>{ "API" }</Link<Route>>
+            <span class="spacer"></span>
+            { button }
+        </nav>
     }
 }
 
 /// The footer: the setup doctor, one click from every page (a page of its own: a plain link).
-#[function_component(Footer)]
 pub fn footer() -> Html {
     html! {
         <footer id="footer" class="notice">
