@@ -25,6 +25,12 @@ bench_trunk_dist() {
 bench_floor_and_example() {
   bench_trunk_dist "floor (hello Yew + router)" "$ROOT/tools/bench/floor" "$CARGO_TARGET_DIR/bench/floor-dist" tools/bench/floor
   bench_trunk_dist "example app (examples/minimal)" "$ROOT/examples/minimal" "$CARGO_TARGET_DIR/bench/example-dist" examples/minimal
+  # The same, with the app's post-build hook (terser, short import names) as the floor and the peer have
+  # it: the library's cost like for like.
+  local hooked="$CARGO_TARGET_DIR/bench/example-hooked-dist"
+  rm -rf "$hooked"
+  cp -r "$CARGO_TARGET_DIR/bench/example-dist" "$hooked"
+  TRUNK_PROFILE=release TRUNK_STAGING_DIR="$hooked" node "$ROOT/tools/minify-glue.mjs" >/dev/null
 }
 
 # The Rust peer: tools/bench/peer's app on yew-oauth2 PEER_VERSION (openid), fetched from crates.io now
