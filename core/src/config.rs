@@ -4,7 +4,6 @@
 //! A wrong configuration is the most common setup problem, so every error names the field and the form
 //! it expects.
 
-pub use crate::logout::LogoutMethod;
 use crate::urls::{check_endpoint, UrlProblem};
 use serde::de::DeserializeOwned;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -57,6 +56,34 @@ pub enum ProviderKind {
     Generic,
     /// Auth0: `/v2/logout` with `client_id` and `returnTo`.
     Auth0,
+}
+
+/// How the browser goes to the logout endpoint (`logout_method` in config.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", rename_all = "lowercase")]
+pub enum LogoutMethod {
+    /// A top-level navigation to [`LogoutRequest::url`](crate::logout::LogoutRequest::url): what every
+    /// provider takes (the default).
+    #[default]
+    Get,
+    /// A top-level form POST of the parameters to the endpoint: the id_token in `id_token_hint` then
+    /// stays out of URLs, history and server logs. Not every provider takes it.
+    Post,
+}
+
+impl TryFrom<String> for LogoutMethod {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<LogoutMethod, String> {
+        match value.as_str() {
+            "get" => Ok(LogoutMethod::Get),
+            "post" => Ok(LogoutMethod::Post),
+            other => Err(format!(
+                "`logout_method` must be \"get\" (the default: a redirect, which every provider \
+                 takes) or \"post\" (a form, for providers that take it), not {other:?}"
+            )),
+        }
+    }
 }
 
 /// What the client needs to know: the provider, this app's client id, and how to run.

@@ -43,35 +43,10 @@
 use super::discovery::ProviderMetadata;
 use super::state::SignOutReason;
 use super::urls::append_query;
+// Defined with the configuration it is part of: the configuration imports nothing of this module.
+pub use crate::config::LogoutMethod;
 use crate::config::ProviderKind;
 use serde::{Deserialize, Serialize};
-
-/// How the browser goes to the logout endpoint (`logout_method` in config.json).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", rename_all = "lowercase")]
-pub enum LogoutMethod {
-    /// A top-level navigation to [`LogoutRequest::url`]: what every provider takes (the default).
-    #[default]
-    Get,
-    /// A top-level form POST of the parameters to the endpoint: the id_token in `id_token_hint` then
-    /// stays out of URLs, history and server logs. Not every provider takes it.
-    Post,
-}
-
-impl TryFrom<String> for LogoutMethod {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<LogoutMethod, String> {
-        match value.as_str() {
-            "get" => Ok(LogoutMethod::Get),
-            "post" => Ok(LogoutMethod::Post),
-            other => Err(format!(
-                "`logout_method` must be \"get\" (the default: a redirect, which every provider \
-                 takes) or \"post\" (a form, for providers that take it), not {other:?}"
-            )),
-        }
-    }
-}
 
 /// A logout at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
