@@ -5,7 +5,8 @@
 //   node deploy/render.mjs TEMPLATE DIST [NAME=VALUE ...] > OUTPUT
 //
 // A placeholder's value comes from, in order: a NAME=VALUE argument, the environment, or this list:
-//   APP_SCRIPT_HASHES     'sha256-...' of each inline <script> in DIST/index.html (trunk's loader)
+//   APP_SCRIPT_HASHES     'sha256-...' of each inline <script> in DIST/index.html and DIST/doctor/index.html
+//                         (trunk's loaders: the app's, and the setup doctor's page's)
 //   SILENT_SCRIPT_HASHES  the same for DIST/silent/index.html
 //   SCRIPT_HASHES         both, for a host that sends one policy for every path
 //   ISSUER_ORIGIN         the origin of `issuer` in DIST/config.json (https://tenant.eu.auth0.com)
@@ -53,7 +54,11 @@ function origin(value, field) {
   }
 }
 
-const app = inlineScriptHashes(join(dist, 'index.html'));
+// The setup doctor's page (its own bundle) runs under the app's policy.
+const app = [...new Set([
+  ...inlineScriptHashes(join(dist, 'index.html')),
+  ...(existsSync(join(dist, 'doctor', 'index.html')) ? inlineScriptHashes(join(dist, 'doctor', 'index.html')) : []),
+])];
 const silent = inlineScriptHashes(join(dist, 'silent', 'index.html'));
 const derived = {
   APP_SCRIPT_HASHES: app.join(' '),

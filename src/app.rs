@@ -3,12 +3,11 @@
 use crate::config::AppConfig;
 use crate::doctor::ConfigLoadError;
 use crate::pages::{
-    ApiPage, ConfigErrorPage, DoctorPage, HomePage, NotFoundPage, ProfilePage, SessionBanner,
+    api_page, profile_page, ConfigErrorPage, HomePage, NotFoundPage, SessionBanner,
 };
-use gloo::net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_oidc::{use_auth, AuthProvider};
+use yew_oidc::{fetch_app_file, use_auth, AuthProvider};
 use yew_router::prelude::*;
 
 /// The app's routes.
@@ -20,8 +19,6 @@ pub enum Route {
     Profile,
     #[at("/api")]
     Api,
-    #[at("/doctor")]
-    Doctor,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -29,6 +26,10 @@ pub enum Route {
 
 /// Where the runtime configuration is served: next to `index.html`.
 pub const CONFIG_URL: &str = "/config.json";
+
+/// The setup doctor: a page of its own (`doctor/`, its own wasm), so this bundle carries none of its
+/// code or texts. Linked from the footer and the configuration-error page.
+pub const DOCTOR_URL: &str = "/doctor/";
 
 #[derive(Debug, Clone, PartialEq)]
 enum ConfigState {
@@ -49,10 +50,6 @@ pub fn app() -> Html {
     }
     match &*config {
         ConfigState::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        // The doctor's first check is config.json itself: it must work when the app cannot start.
-        ConfigState::Failed(_) if is_doctor_path(&current_path()) => {
-            html! { <DoctorPage /> }
-        }
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
         ConfigState::Ready(config) => html! {
             <ContextProvider<Rc<AppConfig>> context={config.clone()}>
@@ -61,7 +58,7 @@ pub fn app() -> Html {
                         <Nav />
                         <SessionBanner />
                         <Switch<Route> render={switch} />
-                        <Footer />
+                        { footer() }
                     </BrowserRouter>
                 </AuthProvider>
             </ContextProvider<Rc<AppConfig>>>
@@ -76,20 +73,16 @@ async fn load_config() -> ConfigState {
     }
 }
 
-/// Fetches and validates `config.json` (the app at start, the setup doctor on every run).
+/// Fetches and validates `config.json` (the app at start, the setup doctor's page on every run), with
+/// the library's HTTP client (one for the app and the library).
 pub async fn fetch_config() -> Result<AppConfig, ConfigLoadError> {
-    let response = Request::get(CONFIG_URL)
-        .send()
+    let response = fetch_app_file(CONFIG_URL)
         .await
         .map_err(|error| ConfigLoadError::Unreachable(error.to_string()))?;
-    if !response.ok() {
-        return Err(ConfigLoadError::Status(response.status()));
+    if !(200..300).contains(&response.status) {
+        return Err(ConfigLoadError::Status(response.status));
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| ConfigLoadError::Unreadable(error.to_string()))?;
-    AppConfig::from_json(&text).map_err(ConfigLoadError::Invalid)
+    AppConfig::from_json(&response.body).map_err(ConfigLoadError::Invalid)
 }
 
 /// The page's path, query and fragment.
@@ -103,41 +96,22 @@ pub fn current_path() -> String {
     )
 }
 
-/// Whether `path` (with its query or fragment) is the doctor's route.
-fn is_doctor_path(path: &str) -> bool {
-    path.split(['?', '#']).next() == Some(Route::Doctor.to_path().as_str())
-}
-
+// Pages without state of their own are plain functions, not components: each component is one more set
+// of Yew's generic code in the bundle.
 fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <HomePage /> },
-        Route::Profile => html! { <ProfilePage /> },
-        Route::Api => html! { <ApiPage /> },
-        Route::Doctor => html! { <DoctorPage /> },
+        Route::Profile => profile_page(),
+        Route::Api => api_page(),
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
 
-/// The navigation bar.
+/// The navigation bar, with log in or log out by state.
 #[function_component(Nav)]
 pub fn nav() -> Html {
-    html! {
-        <nav id="nav" aria-label="Main">
-            <span class="brand">{ "OIDC silent renewal" }</span>
-            <Link<Route> to={Route::Home}>{ "Home" }</Link<Route>>
-            <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
-            <Link<Route> to={Route::Api}>{ "API" }</Link<Route>>
-            <span class="spacer"></span>
-            <AuthButton />
-        </nav>
-    }
-}
-
-/// Log in or log out, by state; shown in the nav bar.
-#[function_component(AuthButton)]
-pub fn auth_button() -> Html {
     let auth = use_auth();
-    if let Some(session) = auth.session() {
+    let button = if let Some(session) = auth.session() {
         let who = session
             .claims
             .name
@@ -153,16 +127,25 @@ pub fn auth_button() -> Html {
     } else {
         let login = Callback::from(move |_| auth.login("/"));
         html! { <button id="login" onclick={login}>{ "Log in" }</button> }
+    };
+    html! {
+        <nav id="nav" aria-label="Main">
+            <span class="brand">{ "OIDC silent renewal" }</span>
+            <Link<Route> to={Route::Home}>{ "Home" }</Link<Route>>
+            <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
+            <Link<Route> to={Route::Api}>{ "API" }</Link<Route>>
+            <span class="spacer"></span>
+            { button }
+        </nav>
     }
 }
 
-/// The footer: the setup doctor, one click from every page.
-#[function_component(Footer)]
+/// The footer: the setup doctor, one click from every page (a page of its own: a plain link).
 pub fn footer() -> Html {
     html! {
         <footer id="footer" class="notice">
             { "Sign-in or renewal not working? " }
-            <Link<Route> to={Route::Doctor}>{ "Run the setup doctor" }</Link<Route>>
+            <a href={DOCTOR_URL}>{ "Run the setup doctor" }</a>
         </footer>
     }
 }

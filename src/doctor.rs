@@ -170,12 +170,11 @@ impl Check {
 /// Why `config.json` could not be used. Its `Display` is the configuration-error page's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigLoadError {
-    /// The request failed (offline, server down); holds the browser's description.
+    /// The request failed, or its body could not be read (offline, server down); holds the browser's
+    /// description.
     Unreachable(String),
     /// The server answered another status than 200.
     Status(u16),
-    /// The body could not be read.
-    Unreadable(String),
     /// The file was read, but it is not a valid configuration.
     Invalid(ConfigError),
 }
@@ -189,7 +188,6 @@ impl fmt::Display for ConfigLoadError {
             ConfigLoadError::Status(status) => {
                 write!(f, "config.json could not be fetched: HTTP {status}")
             }
-            ConfigLoadError::Unreadable(why) => write!(f, "config.json could not be read: {why}"),
             ConfigLoadError::Invalid(error) => write!(f, "config.json: {error}"),
         }
     }
@@ -1357,10 +1355,6 @@ mod tests {
         assert_eq!(
             ConfigLoadError::Unreachable("offline".into()).to_string(),
             "config.json could not be fetched: offline"
-        );
-        assert_eq!(
-            ConfigLoadError::Unreadable("bad".into()).to_string(),
-            "config.json could not be read: bad"
         );
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Layout: [`config`] is pure (`config.json`: the library's configuration plus `api_url`); [`doctor`] is
 //! pure too (the setup doctor's verdicts, host-tested); [`app`] holds the root component and the routes;
-//! [`pages`] the screens.
+//! [`pages`] the screens. Two bundles: the app ([`start`], `src/main.rs`) and the setup doctor's page
+//! ([`start_doctor`], `doctor/main.rs`): neither links the other's code.
 
 pub mod app;
 pub mod config;
@@ -13,4 +14,9 @@ pub mod pages;
 /// Mounts the app on `<body>`.
 pub fn start() {
     yew::Renderer::<app::App>::new().render();
+}
+
+/// Mounts the setup doctor's page (`/doctor/`, a bundle of its own) on `<body>`.
+pub fn start_doctor() {
+    yew::Renderer::<pages::DoctorApp>::new().render();
 }

@@ -68,7 +68,8 @@ pub enum DpopMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "String", rename_all = "lowercase")]
 pub enum LogoutMethod {
-    /// A top-level navigation to [`LogoutRequest::url`](crate::logout::LogoutRequest::url): what every provider takes (the default).
+    /// A top-level navigation to [`LogoutRequest::url`](crate::logout::LogoutRequest::url): what every
+    /// provider takes (the default).
     #[default]
     Get,
     /// A top-level form POST of the parameters to the endpoint: the id_token in `id_token_hint` then

@@ -4,7 +4,6 @@ use yew::prelude::*;
 use yew_oidc::{use_auth, RequireAuth, TokenType};
 
 /// API: calls the protected API with the access token.
-#[function_component(ApiPage)]
 pub fn api_page() -> Html {
     html! {
         <main data-page="api">

@@ -15,8 +15,8 @@ pub fn config_error_page(props: &ConfigErrorProps) -> Html {
             <h1>{ "This app is not configured correctly" }</h1>
             <p id="config-error">{ &props.error }</p>
             <p>{ "Fix: edit config.json next to index.html (the README's Configuration section lists its fields), then reload." }</p>
-            // A plain link: this page renders outside the router (the app could not start).
-            <p><a id="config-error-doctor" href="/doctor">{ "Run the setup doctor" }</a>{ " to check config.json, the provider and this browser one by one." }</p>
+            // The doctor is a page of its own, which works without a valid config.json.
+            <p><a id="config-error-doctor" href={crate::app::DOCTOR_URL}>{ "Run the setup doctor" }</a>{ " to check config.json, the provider and this browser one by one." }</p>
         </main>
     }
 }

@@ -1,11 +1,13 @@
-//! `/doctor`: the setup doctor. Runs the checks one by one, showing each as it runs and how it
+//! `/doctor/`: the setup doctor. Runs the checks one by one, showing each as it runs and how it
 //! ended — green, amber or red, with a one-line cause and a one-line fix.
 //!
 //! Implementation notes:
-//! - The verdicts are `auth::protocol::doctor`'s (pure, host-tested); this page only gathers the
-//!   findings: it fetches config.json itself (the first check, so the page also works when the app
-//!   could not start: `App` renders it then, outside the router and the auth context), asks a fresh
-//!   [`AuthClient`] for discovery, JWKS and a token-endpoint probe, and runs one `prompt=none`
+//! - A page of its own, with its own wasm (`doctor/`: [`DoctorApp`], built by the app's trunk run
+//!   into `dist/doctor/`), so that the app's bundle carries none of its code or texts.
+//! - The verdicts are [`crate::doctor`]'s (pure, host-tested); this page only gathers the findings:
+//!   it fetches config.json itself (the first check, so the page also works when the app could not
+//!   start: [`DoctorApp`] renders it then without the auth context), asks fresh
+//!   [`Diagnostics`] for discovery, JWKS and a token-endpoint probe, and runs one `prompt=none`
 //!   request in its own [`IframeRenewer`].
 //! - One run is one task; each step is one reducer action that ends a check and starts the next, so
 //!   some check is `running` until the run is done. "Run again" starts a new run; steps of an
@@ -29,7 +31,10 @@ use yew_oidc::core::jwks::Alg;
 use yew_oidc::core::jwt::decode_jwt;
 use yew_oidc::core::silent_callback::Outcome;
 use yew_oidc::diagnostics::{Diagnostics, TokenProbe};
-use yew_oidc::{use_optional_auth, AuthState, Flow, IframeRenewer, SilentOutcome, SilentRequest};
+use yew_oidc::{
+    use_optional_auth, AuthConfig, AuthProvider, AuthState, Flow, IframeRenewer, SilentOutcome,
+    SilentRequest,
+};
 
 /// How long the silent probe may take, as long as a renewal may.
 const PROBE_TIMEOUT_MS: u32 = 10_000;
@@ -309,6 +314,30 @@ impl Runner {
                 return;
             }
         }
+    }
+}
+
+/// The doctor's page, the root of its bundle: [`DoctorPage`] inside the app's [`AuthProvider`] when
+/// config.json is valid (as on the app's pages: the stored session is restored and kept, and the clock
+/// check reads it), alone when it is not (the doctor must say what is wrong with it).
+#[function_component(DoctorApp)]
+pub fn doctor_app() -> Html {
+    let config = use_state(|| None::<Option<Rc<AuthConfig>>>);
+    {
+        let config = config.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let loaded = fetch_config().await.ok().map(|config| Rc::new(config.auth));
+                config.set(Some(loaded));
+            });
+        });
+    }
+    match &*config {
+        None => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+        Some(None) => html! { <DoctorPage /> },
+        Some(Some(config)) => html! {
+            <AuthProvider config={config.clone()}><DoctorPage /></AuthProvider>
+        },
     }
 }
 

@@ -9,11 +9,11 @@ mod profile;
 mod session;
 mod timeline;
 
-pub use api::ApiPage;
+pub use api::api_page;
 pub use config_error::{ConfigErrorPage, ConfigErrorProps};
-pub use doctor::DoctorPage;
+pub use doctor::{DoctorApp, DoctorPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
-pub use profile::ProfilePage;
+pub use profile::profile_page;
 pub use session::{format_duration, SessionBanner, SessionPanel};
 pub use timeline::{SessionTimeline, Timeline, TimelineProps};

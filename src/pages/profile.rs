@@ -2,7 +2,6 @@ use yew::prelude::*;
 use yew_oidc::{use_auth, RequireAuth};
 
 /// Profile: the signed-in user's validated id_token claims.
-#[function_component(ProfilePage)]
 pub fn profile_page() -> Html {
     html! {
         <main data-page="profile">

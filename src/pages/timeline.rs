@@ -16,14 +16,16 @@ use crate::pages::format_duration;
 use yew::prelude::*;
 use yew_oidc::{use_auth, LogEntry, LogKind, RenewalClass, TokenSpan};
 
-/// Width of the drawing, in SVG units (it scales to the panel's width).
-const WIDTH: f64 = 640.0;
-const MARGIN: f64 = 8.0;
+// Lengths in tenths of an SVG unit, in integers: the drawing needs one decimal, and integer arithmetic
+// keeps float maths and float formatting out of the bundle.
+/// Width of the drawing, in tenths of SVG units (640 units; it scales to the panel's width).
+const WIDTH: u64 = 6400;
+const MARGIN: u64 = 80;
 /// Height of the marks' row, above the bars.
-const MARKS_ROW: f64 = 26.0;
-const LANE_HEIGHT: f64 = 12.0;
-const LANE_GAP: f64 = 6.0;
-const AXIS_HEIGHT: f64 = 18.0;
+const MARKS_ROW: u64 = 260;
+const LANE_HEIGHT: u64 = 120;
+const LANE_GAP: u64 = 60;
+const AXIS_HEIGHT: u64 = 180;
 /// The shortest time span drawn: with no bar yet, a few marks still get some room.
 const MIN_SPAN_MS: u64 = 10_000;
 
@@ -93,15 +95,17 @@ pub struct TimelineProps {
 pub fn timeline(props: &TimelineProps) -> Html {
     let marks = marks(&props.log);
     let (start, end) = window(&props.sessions, &marks, props.now_ms, props.next_at_ms);
+    let span = end.saturating_sub(start).max(1);
+    // u128: a span of years in ms times the width stays exact.
     let x = |at_ms: u64| {
-        let fraction = at_ms.saturating_sub(start) as f64 / end.saturating_sub(start).max(1) as f64;
-        MARGIN + fraction.clamp(0.0, 1.0) * (WIDTH - 2.0 * MARGIN)
+        let offset = u128::from(at_ms.saturating_sub(start).min(span));
+        MARGIN + (offset * u128::from(WIDTH - 2 * MARGIN) / u128::from(span)) as u64
     };
     let mut spans = props.sessions.clone();
     spans.sort_by_key(|span| (span.issued_at_ms, span.expires_at_ms));
     let lanes = lanes(&spans);
     let lane_count = lanes.iter().max().map_or(1, |lane| lane + 1);
-    let bars_bottom = MARKS_ROW + lane_count as f64 * (LANE_HEIGHT + LANE_GAP);
+    let bars_bottom = MARKS_ROW + lane_count as u64 * (LANE_HEIGHT + LANE_GAP);
     let height = bars_bottom + AXIS_HEIGHT;
     let current = spans
         .iter()
@@ -112,9 +116,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
         .zip(&lanes)
         .enumerate()
         .map(|(i, (span, lane))| {
-            let y = MARKS_ROW + *lane as f64 * (LANE_HEIGHT + LANE_GAP);
+            let y = MARKS_ROW + *lane as u64 * (LANE_HEIGHT + LANE_GAP);
             let left = x(span.issued_at_ms);
-            let width = (x(span.expires_at_ms) - left).max(1.0);
+            let width = x(span.expires_at_ms).saturating_sub(left).max(10);
             let is_current = current == Some(i);
             let title = format!(
                 "access token{}: {} → {} ({})",
@@ -146,13 +150,18 @@ pub fn timeline(props: &TimelineProps) -> Html {
             MarkKind::Failure(class) => Some(class.name().replace(' ', "-")),
             _ => None,
         };
-        let title = format!("{} at {}{}", mark.label, clock_time(mark.at_ms), mark.detail);
+        let title = format!(
+            "{} at {}{}",
+            mark.label,
+            clock_time(mark.at_ms),
+            mark.detail
+        );
         html! {
             <g class={classes!("mark", class)} data-kind={mark.kind.name()} data-class={data_class}>
                 <title>{ title }</title>
-                <line x1={cx.clone()} x2={cx.clone()} y1={fmt(MARKS_ROW / 2.0)} y2={fmt(bars_bottom)}
+                <line x1={cx.clone()} x2={cx.clone()} y1={fmt(MARKS_ROW / 2)} y2={fmt(bars_bottom)}
                     stroke={color} stroke-width="1" stroke-opacity="0.5" />
-                <circle cx={cx} cy={fmt(MARKS_ROW / 2.0)} r="5"
+                <circle cx={cx} cy={fmt(MARKS_ROW / 2)} r="5"
                     fill={if hollow { "#fff" } else { color }} stroke={color} stroke-width="2" />
             </g>
         }
@@ -170,7 +179,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let now_x = fmt(x(props.now_ms));
     html! {
         <svg id="timeline" role="img" aria-label="Session timeline"
-            viewBox={format!("0 0 {WIDTH} {}", fmt(height))}
+            viewBox={format!("0 0 {} {}", WIDTH / 10, fmt(height))}
             width="100%" preserveAspectRatio="xMinYMin meet"
             data-start={start.to_string()} data-end={end.to_string()}>
             { for bars }
@@ -180,10 +189,10 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 <title>{ format!("now, {}", clock_time(props.now_ms)) }</title>
             </line>
             { for mark_shapes }
-            <text x={fmt(MARGIN)} y={fmt(height - 4.0)} font-size="11" fill={SIGN_COLOR}>
+            <text x={fmt(MARGIN)} y={fmt(height - 40)} font-size="11" fill={SIGN_COLOR}>
                 { clock_time(start) }
             </text>
-            <text x={fmt(WIDTH - MARGIN)} y={fmt(height - 4.0)} font-size="11" fill={SIGN_COLOR}
+            <text x={fmt(WIDTH - MARGIN)} y={fmt(height - 40)} font-size="11" fill={SIGN_COLOR}
                 text-anchor="end">
                 { clock_time(end) }
             </text>
@@ -316,9 +325,9 @@ fn class_color(class: RenewalClass) -> &'static str {
     }
 }
 
-/// SVG coordinates with one decimal: enough on a 640-unit drawing.
-fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+/// SVG coordinates with one decimal (`tenths` of a unit): enough on a 640-unit drawing.
+fn fmt(tenths: u64) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 fn clock_time(at_ms: u64) -> String {

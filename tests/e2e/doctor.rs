@@ -1,5 +1,5 @@
-//! The setup doctor (`/doctor`) against the local provider: all green in the working setup, and
-//! the matching check red, with its fix, for each broken one (a provider started without the
+//! The setup doctor (`/doctor/`, a page of its own) against the local provider: all green in the
+//! working setup, and the matching check red, with its fix, for each broken one (a provider started without the
 //! silent callback URL or without CORS for the app, a config.json with a wrong client id, a wrong
 //! issuer, or an invalid field). And the home page's timeline, drawing renewals as they happen.
 
@@ -68,9 +68,9 @@ async fn findings(h: &Harness) -> BTreeMap<String, Finding> {
     findings
 }
 
-/// Opens `/doctor` and returns its findings.
+/// Opens `/doctor/` and returns its findings.
 async fn run_doctor(h: &Harness) -> BTreeMap<String, Finding> {
-    h.open("/doctor").await;
+    h.open("/doctor/").await;
     findings(h).await
 }
 
@@ -99,8 +99,8 @@ fn assert_red(findings: &BTreeMap<String, Finding>, check: &str, cause: &str, fi
 async fn every_check_is_green_with_the_working_setup() {
     let h = Harness::start().await;
     h.log_in().await;
-    // From the footer, as a user would: routed, no reload.
-    h.browser.click("footer#footer a[href='/doctor']").await;
+    // From the footer, as a user would (the doctor is a page of its own: a page load).
+    h.browser.click("footer#footer a[href='/doctor/']").await;
     let findings = findings(&h).await;
     for check in CHECKS {
         assert_result(&findings, check, "green");
@@ -293,7 +293,7 @@ async fn the_doctor_runs_when_config_json_is_invalid() {
     }
     assert_eq!(
         h.browser.current_url().await,
-        h.app.url("/doctor"),
+        h.app.url("/doctor/"),
         "the doctor is the page, not the config error"
     );
     h.close().await;
@@ -306,12 +306,12 @@ async fn leaving_the_doctor_mid_probe_frees_the_renewal_lock() {
         .provider_env("SILENT_REDIRECT", "0")
         .start()
         .await;
-    h.open("/doctor").await;
+    h.open("/doctor/").await;
     h.browser
         .wait_for("li.check[data-check=silent-callback][data-result=running]")
         .await;
-    // Routed away (the page stays): the probe's frame goes with the doctor.
-    h.browser.click("nav#nav a[href='/']").await;
+    // Back to the app (the doctor's page goes, and the probe's frame with it).
+    h.browser.click("main[data-page=doctor] a[href='/']").await;
     h.browser.wait_for("main[data-page=home]").await;
     let held = poll_until(Duration::from_secs(5), || async {
         let held = h

@@ -144,7 +144,7 @@ async fn with_a_cross_site_provider_renewal_gets_login_required_and_the_app_asks
 
     // The doctor: the provider is cross-site (amber), and the silent probe came back with
     // login_required although the user is signed in.
-    h.browser.click("footer#footer a[href='/doctor']").await;
+    h.browser.click("footer#footer a[href='/doctor/']").await;
     h.browser
         .wait_for_within("#doctor[data-state=done]", Duration::from_secs(30))
         .await;

@@ -74,7 +74,7 @@ async fn renews_on_time_with_skew(skew_secs: i64) {
     assert_eq!(status, "HTTP 200", "{}", h.browser.body_text().await);
 
     // The doctor names the skew, in the right direction, as a warning (within the tolerance).
-    h.browser.click("footer#footer a[href='/doctor']").await;
+    h.browser.click("footer#footer a[href='/doctor/']").await;
     h.browser
         .wait_for_within("#doctor[data-state=done]", Duration::from_secs(30))
         .await;

@@ -43,13 +43,27 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 // tools/bench/run builds it (BENCH_DIST: dist/ unless told otherwise).
 const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT, 'dist');
+// The size comparison's other apps, built by tools/bench/run (lib/builds.sh): the hello Yew + router floor,
+// the minimal app on the library (examples/minimal) and the minimal app on the Rust peer (yew-oauth2).
+const OTHER_DISTS = {
+  floor: process.env.BENCH_FLOOR_DIST,
+  example: process.env.BENCH_EXAMPLE_DIST,
+  // The example with the app's post-build hook, as the floor and the peer are built: like for like.
+  example_hooked: process.env.BENCH_EXAMPLE_HOOKED_DIST,
+  peer: process.env.BENCH_PEER_DIST,
+};
+const PEER_VERSION = process.env.BENCH_PEER_VERSION ?? '?';
 const OUT = path.join(ROOT, 'target/bench');
 const PAGES = path.join(HERE, 'pages');
 const OIDC_CLIENT_TS = path.join(HERE, 'node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js');
 
 const GOALS = {
   silent_gzip_max: 6000,
-  app_gzip_max: 150000,
+  // #17: the app, and the minimal app on the library (the engine at most 80 KB over the floor).
+  app_gzip_max: 200000,
+  example_gzip_max: 180000,
+  library_over_floor_max: 80000,
+  cold_paint_ratio_max: 1.6,
   a_over_b_max: 1.3,
   a_over_c_below: 1,
   authorize_per_cycle: 1,
@@ -68,8 +82,9 @@ const { values: opts } = parseArgs({
     tabs: { type: 'string', default: '5' },
     cycles: { type: 'string', default: '3' },
     reloads: { type: 'string', default: '20' },
+    cold: { type: 'string', default: '10' },
     serving: { type: 'string', default: 'no-store,cached' },
-    only: { type: 'string', default: 'latency,tabs,reload' },
+    only: { type: 'string', default: 'latency,tabs,reload,cold' },
     'update-readme': { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
     chromium: { type: 'string', default: process.env.BENCH_CHROMIUM ?? '' },
@@ -78,7 +93,7 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   console.log(`usage: tools/bench/run [--rounds 20] [--warmup 2] [--ttl 4] [--tabs-ttl 8] [--tabs 5] [--cycles 3] [--reloads 20]
-                       [--only latency,tabs,reload] [--serving no-store,cached]
+                       [--cold 10] [--only latency,tabs,reload,cold] [--serving no-store,cached]
                        [--update-readme] [--report-only] [--chromium PATH]
   --serving  the latency passes: no-store (every file, as the end-to-end AppServer serves the dist) and
              cached (hashed assets and oidc-client-ts cacheable for a year, as deploy/nginx serves them)
@@ -94,6 +109,7 @@ const N = {
   tabs: positive('tabs', 1),
   cycles: positive('cycles', 1),
   reloads: positive('reloads', 1),
+  cold: positive('cold', 1),
 };
 const SERVING = {
   'no-store': { short: 'no-store', long: 'every file `Cache-Control: no-store`, as the end-to-end AppServer serves the dist: each renewal fetches the silent pages again (and oidc-client-ts its script; this app\'s silent page is one file, its loader and wasm inline).' },
@@ -105,7 +121,7 @@ for (const mode of SERVING_MODES) {
 }
 const ONLY = new Set(opts.only.split(',').map((s) => s.trim()).filter(Boolean));
 for (const phase of ONLY) {
-  if (!['latency', 'tabs', 'reload'].includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  if (!['latency', 'tabs', 'reload', 'cold'].includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
 }
 function positive(name, min) {
   const value = Number(opts[name]);
@@ -529,6 +545,66 @@ async function reloads(browser, { app, provider }) {
 const sum = (list) => list.reduce((a, b) => a + b, 0);
 
 // ---------------------------------------------------------------------------------------------------
+// 5. Cold first paint on a slow network
+
+/** Chromium's network throttling of the cold loads: a slow mobile link. */
+const COLD_NETWORK = { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8), uploadThroughput: (750e3 / 8) };
+
+/**
+ * Navigation -> first signed-in paint (the app, a stored session) and -> first paint (the floor, whose
+ * `#auth-status.signed-in` is its content), each with an empty cache on the throttled network, gzip as
+ * deploy/nginx serves; alternating app and floor, N.cold of each after one warm-up pair.
+ */
+async function coldPaint(browser, { app, floor, provider }) {
+  const context = await browser.newContext();
+  const appPage = await context.newPage();
+  await signIn(appPage, app.origin, provider);
+  const floorPage = await context.newPage();
+  const pages = { app: appPage, floor: floorPage };
+  const origins = { app: app.origin, floor: floor.origin };
+  const cdp = {};
+  for (const [which, page] of Object.entries(pages)) {
+    await page.addInitScript(PAINT_MARKS);
+    cdp[which] = await context.newCDPSession(page);
+    await cdp[which].send('Network.enable');
+    await cdp[which].send('Network.setCacheDisabled', { cacheDisabled: true });
+  }
+  const samples = { app: [], floor: [] };
+  const bytes = { app: [], floor: [] };
+  for (let i = 0; i < N.cold + 1; i++) {
+    const order = i % 2 === 0 ? ['app', 'floor'] : ['floor', 'app'];
+    for (const which of order) {
+      const page = pages[which];
+      await cdp[which].send('Network.clearBrowserCache');
+      await cdp[which].send('Network.emulateNetworkConditions', COLD_NETWORK);
+      let received = 0;
+      const onData = (event) => { received += event.encodedDataLength; };
+      cdp[which].on('Network.loadingFinished', onData);
+      await page.goto(`${origins[which]}/`, { waitUntil: 'commit' });
+      await page.waitForFunction(() => window.__benchMarks?.['signed-in frame'] !== undefined, null, { polling: 100, timeout: 60000 });
+      const marks = await page.evaluate(() => window.__benchMarks);
+      cdp[which].off('Network.loadingFinished', onData);
+      await cdp[which].send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      if (i === 0) continue; // warm-up: the browser's own first-use costs
+      samples[which].push(marks['signed-in frame']);
+      bytes[which].push(received);
+    }
+    process.stderr.write(`    cold ${i === 0 ? 'warm-up' : `${i}/${N.cold}`}: app ${round(samples.app.at(-1) ?? NaN, 0)} ms, floor ${round(samples.floor.at(-1) ?? NaN, 0)} ms\n`);
+  }
+  await context.close();
+  const app_ = summary(samples.app);
+  const floor_ = summary(samples.floor);
+  return {
+    runs: N.cold,
+    network: { latency_ms: COLD_NETWORK.latency, down_mbps: 1.6, up_mbps: 0.75, cache: 'disabled and cleared', encoding: 'gzip -9' },
+    app: { ...app_, samples: samples.app.map((v) => round(v, 1)), bytes_median: summary(bytes.app).median },
+    floor: { ...floor_, samples: samples.floor.map((v) => round(v, 1)), bytes_median: summary(bytes.floor).median },
+    ratio: app_.median && floor_.median ? round(app_.median / floor_.median, 2) : null,
+    pairwise_ratio_median: round(summary(samples.app.map((v, i) => v / samples.floor[i])).median, 2),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The report
 
 function machine(browserVersion, loadAtStart) {
@@ -556,8 +632,27 @@ function machine(browserVersion, loadAtStart) {
   };
 }
 
+/** The bundles' gzip figures and the ratios of #17, side by side. */
+function sizeSummary(sizes) {
+  const gz = (name) => sizes[name]?.gzip ?? null;
+  const div = (a, b) => (a && b ? round(a / b, 2) : null);
+  return {
+    app: gz('app'),
+    doctor: gz('doctor'),
+    floor: gz('floor'),
+    example: gz('example'),
+    example_hooked: gz('example_hooked'),
+    peer: gz('peer'),
+    app_over_floor: div(gz('app'), gz('floor')),
+    app_over_peer: div(gz('app'), gz('peer')),
+    example_over_peer: div(gz('example'), gz('peer')),
+    library_over_floor: gz('example') && gz('floor') ? gz('example') - gz('floor') : null,
+    library_over_floor_like_for_like: gz('example_hooked') && gz('floor') ? gz('example_hooked') - gz('floor') : null,
+  };
+}
+
 function report(result) {
-  const { sizes, latency: lat, tabs: tab, reload, machine: m } = result;
+  const { sizes, latency: lat, tabs: tab, reload, cold, machine: m } = result;
   const out = [];
   out.push(`Measured ${result.date} on ${m.nproc} × ${m.cpu} (nproc ${m.nproc}, ${m.memory_gb} GB), `
     + `headless Chromium ${m.chromium}, Node ${m.node}`
@@ -568,6 +663,8 @@ function report(result) {
 
   const silentGoal = verdict(sizes.silent.gzip, GOALS.silent_gzip_max, 'max', kB);
   const appGoal = verdict(sizes.app.gzip, GOALS.app_gzip_max, 'max', kB);
+  const exampleGoal = verdict(sizes.example?.gzip ?? null, GOALS.example_gzip_max, 'max', kB);
+  const libraryGoal = verdict(sizeSummary(sizes).library_over_floor, GOALS.library_over_floor_max, 'max', kB);
   out.push('**Bundle sizes** (1 kB = 1000 B; each file compressed on its own, as served)');
   out.push('');
   out.push(table(['bundle', 'raw', 'gzip -9', 'brotli', 'goal (gzip)', 'result'], [
@@ -577,9 +674,33 @@ function report(result) {
     ['oidc-client-ts 3.5.0 silent page (html + min.js)', kB(sizes.peer_silent.raw), kB(sizes.peer_silent.gzip),
       kB(sizes.peer_silent.brotli), 'reference', ''],
     ['app (index.html\'s js + wasm + css)', kB(sizes.app.raw), kB(sizes.app.gzip), kB(sizes.app.brotli),
-      '≤ 150.0 kB', appGoal.text],
+      '≤ 200.0 kB', appGoal.text],
+    ['setup doctor\'s page (/doctor/, its own bundle; not loaded by the app)', kB(sizes.doctor.raw), kB(sizes.doctor.gzip), kB(sizes.doctor.brotli), '', ''],
+    ...(sizes.example ? [['minimal app on the library (examples/minimal, glue not minified: its build uses no Node)',
+      kB(sizes.example.raw), kB(sizes.example.gzip), kB(sizes.example.brotli), '≤ 180.0 kB', exampleGoal.text]] : []),
+    ...(sizes.example_hooked ? [['the same with the app\'s post-build hook (glue minified, short import names), as the others are built',
+      kB(sizes.example_hooked.raw), kB(sizes.example_hooked.gzip), kB(sizes.example_hooked.brotli), '', '']] : []),
+    ...(sizes.floor ? [['floor: hello Yew 0.23 + yew-router 0.20 (tools/bench/floor)',
+      kB(sizes.floor.raw), kB(sizes.floor.gzip), kB(sizes.floor.brotli), 'reference', '']] : []),
+    ...(sizes.peer ? [[`Rust peer: minimal app on yew-oauth2 ${sizes.peer_version} (openid; tools/bench/peer)`,
+      kB(sizes.peer.raw), kB(sizes.peer.gzip), kB(sizes.peer.brotli), 'reference', '']] : []),
   ]));
   out.push('');
+  out.push('Every app built the same way (`trunk build --release`: the workspace\'s release profile, wasm-opt -Oz '
+    + '`--low-memory-unused --converge`, glue minified by tools/minify-glue.mjs), the example as its README says '
+    + '(wasm-opt -Oz, glue as wasm-bindgen writes it).');
+  out.push('');
+  const ratios = sizeSummary(sizes);
+  if (ratios.floor && ratios.peer && ratios.example) {
+    out.push(table(['ratio (gzip)', 'value', 'goal', 'result'], [
+      ['app / floor', `${ratios.app_over_floor.toFixed(2)}x`, '', ''],
+      ['app / Rust peer', `${ratios.app_over_peer.toFixed(2)}x`, '', ''],
+      ['minimal app on the library / Rust peer', `${ratios.example_over_peer.toFixed(2)}x`, '', ''],
+      ['the library\'s own cost: minimal app − floor', kB(ratios.library_over_floor), '≤ 80.0 kB', libraryGoal.text],
+      ...(ratios.library_over_floor_like_for_like ? [['the same, like for like (both with the post-build hook)', kB(ratios.library_over_floor_like_for_like), '', '']] : []),
+    ]));
+    out.push('');
+  }
 
   const latencyGoals = {};
   const fails = (x) => (x.failures.length ? ` (${x.failures.length} failed)` : '');
@@ -687,7 +808,21 @@ function report(result) {
   out.push('');
   out.push('Paint = the first animation frame after `#auth-status` shows the state (a MutationObserver from '
     + 'an init script); both pages reload alternately, no-store, so each reload fetches and compiles the bundle.');
-  const goals = { silent: silentGoal, app: appGoal, ...latencyGoals, tabs: tabGoal, reload_requests: reqGoal, reload_paint: paintGoal };
+  let coldGoal = null;
+  if (cold) {
+    coldGoal = verdict(cold.ratio, GOALS.cold_paint_ratio_max, 'max', (v) => `${v.toFixed(2)}x`);
+    out.push('');
+    out.push(`**Cold first paint on a slow network** (Chromium throttled to ${cold.network.down_mbps} Mbps down, `
+      + `${cold.network.up_mbps} Mbps up, ${cold.network.latency_ms} ms latency; cache disabled and cleared; files gzip -9 as `
+      + `deploy/nginx serves them; ${cold.runs} loads each after a warm-up pair, app and floor alternating)`);
+    out.push('');
+    out.push(table(['page', 'timer covers', 'n', 'median', 'p90', 'bytes received (median)', 'ratio', 'goal', 'result'], [
+      ['this app, signed in (a stored session)', 'navigation → first signed-in paint', String(cold.app.n), ms(cold.app.median), ms(cold.app.p90), kB(cold.app.bytes_median), '', '', ''],
+      ['floor: hello Yew + router', 'navigation → first paint of its content', String(cold.floor.n), ms(cold.floor.median), ms(cold.floor.p90), kB(cold.floor.bytes_median),
+        `${cold.ratio?.toFixed(2) ?? '—'}x (pairwise ${cold.pairwise_ratio_median?.toFixed(2) ?? '—'}x)`, '≤ 1.6x', coldGoal.text],
+    ]));
+  }
+  const goals = { silent: silentGoal, app: appGoal, example: exampleGoal, library: libraryGoal, ...latencyGoals, tabs: tabGoal, reload_requests: reqGoal, reload_paint: paintGoal, ...(coldGoal ? { cold_paint: coldGoal } : {}) };
   return { markdown: out.join('\n'), goals };
 }
 
@@ -722,6 +857,10 @@ async function main() {
   const sizes = {
     silent: bundleSizes(filesBelow(path.join(DIST, 'silent')), DIST),
     app: bundleSizes(appFiles(DIST), DIST),
+    doctor: bundleSizes(appFiles(path.join(DIST, 'doctor')), DIST),
+    ...Object.fromEntries(Object.entries(OTHER_DISTS).filter(([, dist]) => dist)
+      .map(([name, dist]) => [name, bundleSizes(appFiles(dist), dist)])),
+    peer_version: PEER_VERSION,
     peer_silent: bundleSizes([path.join(PAGES, 'peer-silent.html'), OIDC_CLIENT_TS], HERE),
     seed_silent: SEED_SILENT,
   };
@@ -739,13 +878,15 @@ async function main() {
   }
   const tabsApp = await serve({ name: 'tabs', root: DIST, overrides: new Map() });
   const reloadApp = await serve({ name: 'reload', root: DIST, overrides: new Map() });
+  const coldApp = await serve({ name: 'cold-app', root: DIST, overrides: new Map(), gzip: true });
+  const coldFloor = OTHER_DISTS.floor ? await serve({ name: 'cold-floor', root: OTHER_DISTS.floor, overrides: new Map(), gzip: true }) : null;
   const latencyOrigins = SERVING_MODES.flatMap((mode) => Object.values(sites[mode]).map((site) => site.origin));
   N.renewButton = appHasRenewButton();
   N.latencyTtl = N.renewButton ? 300 : N.ttl;
   const [short, tabsProvider, long] = await Promise.all([
     startProvider({ root: ROOT, name: 'latency', ttl: N.latencyTtl, origins: latencyOrigins, logDir: OUT }),
     startProvider({ root: ROOT, name: 'tabs', ttl: N.tabsTtl, origins: [tabsApp.origin], logDir: OUT }),
-    startProvider({ root: ROOT, name: 'reload', ttl: 300, origins: [reloadApp.origin], logDir: OUT }),
+    startProvider({ root: ROOT, name: 'reload', ttl: 300, origins: [reloadApp.origin, coldApp.origin], logDir: OUT }),
   ]);
   const common = { client_id: 'oidc-renew-demo', scope: 'openid profile email', audience: 'urn:oidc-renew:demo-api' };
   const shortConfig = { ...common, issuer: short.issuer };
@@ -768,6 +909,7 @@ async function main() {
   }
   setOverrides(tabsApp, { '/config.json': appConfig(DIST, tabsProvider.issuer) });
   setOverrides(reloadApp, { '/config.json': appConfig(DIST, long.issuer) });
+  setOverrides(coldApp, { '/config.json': appConfig(DIST, long.issuer) });
   for (const mode of SERVING_MODES) {
     const { app, floor, peer } = sites[mode];
     console.error(`    ${mode}: app ${app.origin}, floor ${floor.origin}, peer ${peer.origin}`);
@@ -780,6 +922,7 @@ async function main() {
   let lat = null;
   let tab = null;
   let reload = null;
+  let cold = null;
   if (ONLY.has('latency')) {
     lat = {};
     for (const mode of SERVING_MODES) {
@@ -795,6 +938,10 @@ async function main() {
     say(`reload cost: 1 warm-up + ${N.reloads} reloads signed in and signed out, alternating`);
     reload = await reloads(browser, { app: reloadApp, provider: long });
   }
+  if (ONLY.has('cold') && coldFloor) {
+    say(`cold first paint: 1 warm-up + ${N.cold} loads of the app (signed in) and the floor, alternating, throttled`);
+    cold = await coldPaint(browser, { app: coldApp, floor: coldFloor, provider: long });
+  }
 
   const result = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -806,13 +953,14 @@ async function main() {
     latency: lat,
     tabs: tab,
     reload,
+    cold,
     seconds: round((Date.now() - started) / 1000, 1),
   };
-  if (ONLY.size < 3) {
+  if (ONLY.size < 4) {
     // A partial run (for investigating one phase): the JSON only, no table, no README.
     const file = path.join(OUT, 'partial.json');
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(JSON.stringify({ latency: lat && Object.fromEntries(Object.entries(lat).map(([k, l]) => [k, { app: l.app, floor: l.floor, peer: l.peer, ratios: l.ratios, breakdown: l.breakdown }])), tabs: tab, reload }, null, 2));
+    console.log(JSON.stringify({ sizes: sizeSummary(sizes), latency: lat && Object.fromEntries(Object.entries(lat).map(([k, l]) => [k, { app: l.app, floor: l.floor, peer: l.peer, ratios: l.ratios, breakdown: l.breakdown }])), tabs: tab, reload, cold }, null, 2));
     console.log(`wrote ${path.relative(ROOT, file)} (partial run: --only ${[...ONLY].join(',')})`);
     return;
   }

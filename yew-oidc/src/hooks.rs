@@ -151,7 +151,22 @@ impl AuthHandle {
     }
 }
 
-/// An API's answer to [`AuthHandle::call_api`].
+/// `GET url` of one of the app's own files, such as its `config.json` (read at start, so that one build
+/// serves every environment): the app needs no HTTP client of its own. Sent as the browser fetches a
+/// page's resources, and as a `<link rel="preload" href="/config.json" as="fetch" crossorigin>` does, so
+/// that such a preload answers it (CORS mode, same-origin credentials, the HTTP cache as usual). Any
+/// HTTP status is a response; at most 1 MiB of body is read.
+pub async fn fetch_app_file(url: &str) -> Result<ApiResponse, ApiError> {
+    crate::browser::http::get_app_file(url)
+        .await
+        .map(|response| ApiResponse {
+            status: response.status,
+            body: response.body,
+        })
+        .map_err(|error| ApiError::Unreachable(error.to_string()))
+}
+
+/// An answer to [`AuthHandle::call_api`] or [`fetch_app_file`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiResponse {
     /// The HTTP status.
@@ -160,7 +175,7 @@ pub struct ApiResponse {
     pub body: String,
 }
 
-/// Why [`AuthHandle::call_api`] got no answer.
+/// Why [`AuthHandle::call_api`] or [`fetch_app_file`] got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// No valid session: nothing to call with.

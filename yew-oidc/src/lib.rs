@@ -71,7 +71,7 @@ pub use oidc_renew_core::state::{AuthFailure, AuthState, SignOutReason};
 pub use oidc_renew_core::status::{IgnoredMessage, LogEntry, LogKind, RenewalStatus, TokenSpan};
 
 pub use guard::{RequireAuth, RequireAuthProps};
-pub use hooks::{use_auth, use_optional_auth, ApiError, ApiResponse, AuthHandle};
+pub use hooks::{fetch_app_file, use_auth, use_optional_auth, ApiError, ApiResponse, AuthHandle};
 pub use provider::{AuthProvider, AuthProviderProps};
 pub use renewer::{IframeRenewer, IframeRenewerProps, SilentOutcome, SilentRequest};
 

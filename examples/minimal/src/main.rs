@@ -1,9 +1,8 @@
 //! The smallest app on yew-oidc: a public home page, a guarded page, log in and log out. Renewal needs
 //! no code: `AuthProvider` renews the session before it expires, and finishes sign-ins at `/callback`.
-use gloo_net::http::Request;
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_oidc::{use_auth, AuthConfig, AuthProvider, RequireAuth};
+use yew_oidc::{fetch_app_file, use_auth, AuthConfig, AuthProvider, RequireAuth};
 use yew_router::prelude::*;
 
 #[derive(Clone, PartialEq, Routable)]
@@ -34,9 +33,9 @@ fn app() -> Html {
 
 /// `config.json`, next to `index.html`: `issuer` and `client_id` at least (see `AuthConfig`).
 async fn load_config() -> Result<Rc<AuthConfig>, String> {
-    let get = async { Request::get("/config.json").send().await?.text().await };
-    let text: Result<_, gloo_net::Error> = get.await;
-    let config = AuthConfig::from_json(&text.map_err(|e| e.to_string())?);
+    let file = fetch_app_file("/config.json").await;
+    let text = file.map_err(|e| format!("config.json: {e}"))?.body;
+    let config = AuthConfig::from_json(&text);
     config.map(Rc::new).map_err(|e| format!("config.json: {e}"))
 }
 

@@ -10,6 +10,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const TYPES = {
   html: 'text/html; charset=utf-8',
@@ -50,8 +51,9 @@ function relative(urlPath) {
 }
 
 /**
- * site: { name, root?: directory, overrides: Map<path, { type, body, immutable? }>, cacheHashed? }
- * With cacheHashed, trunk-hashed files and overrides marked immutable are served cacheable for a year.
+ * site: { name, root?: directory, overrides: Map<path, { type, body, immutable? }>, cacheHashed?, gzip? }
+ * With cacheHashed, trunk-hashed files and overrides marked immutable are served cacheable for a year;
+ * with gzip, the root's html, js, wasm, css and json files gzip-compressed to browsers that accept it.
  * Returns { origin, port, close(), requests: string[] }.
  */
 export async function serveSite(site) {
@@ -76,6 +78,11 @@ export async function serveSite(site) {
       if (await isFile(file)) {
         // Optionally (--cache-hashed) a trunk-hashed asset (name-<16 hex>.js, _bg.wasm, .css) is immutable.
         const cache = site.cacheHashed && /-[0-9a-f]{15,16}(_bg)?\.(js|wasm|css)$/.test(file) ? immutable : {};
+        // Optionally (gzip) compressed as deploy/nginx serves it (gzip -9 here), for a throttled network.
+        if (site.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && /\.(html|js|wasm|css|json)$/.test(file)) {
+          const body = gzipSync(await readFile(file), { level: 9 });
+          return send(res, 200, contentType(file), body, { ...cache, 'content-encoding': 'gzip', vary: 'Accept-Encoding' });
+        }
         return send(res, 200, contentType(file), await readFile(file), cache);
       }
       const last = p.split('/').pop();

@@ -1,8 +1,10 @@
 //! `fetch` for discovery, JWKS, the token endpoint and the protected API, with a bounded response body.
 //!
-//! Every request is sent without cookies (`credentials: omit`: the tokens are the only credentials),
-//! without a `Referer` (the app's URL may still hold a callback), and past the HTTP cache (`no-store`: a
-//! rotated JWKS is seen at once). Any status is a response: the caller reads OAuth error bodies of 4xx.
+//! Every request to them is sent without cookies (`credentials: omit`: the tokens are the only
+//! credentials), without a `Referer` (the app's URL may still hold a callback), and past the HTTP cache
+//! (`no-store`: a rotated JWKS is seen at once). Any status is a response: the caller reads OAuth error
+//! bodies of 4xx. The app's own files (its `config.json`) are fetched as the browser fetches a page's
+//! resources instead ([`get_app_file`]): one HTTP client for the library and the app.
 
 use super::error::js_message;
 use js_sys::Uint8Array;
@@ -57,6 +59,15 @@ fn network(error: JsValue) -> HttpError {
 /// `GET url`.
 pub async fn get(url: &str) -> Result<HttpResponse, HttpError> {
     send(url, "GET", Headers::new().map_err(network)?, None).await
+}
+
+/// `GET url` of a file on the app's own origin (its `config.json`), sent as a
+/// `<link rel="preload" as="fetch" crossorigin>` of it is, so that such a preload answers it: CORS
+/// mode, same-origin credentials, the HTTP cache as usual, the page's referrer policy.
+pub async fn get_app_file(url: &str) -> Result<HttpResponse, HttpError> {
+    fetch(url, &RequestInit::new(), &[])
+        .await
+        .map(|(response, _)| response)
 }
 
 /// `GET url` with `Authorization: Bearer <token>` (the protected API, userinfo).
@@ -145,8 +156,6 @@ async fn send_reading(
     body: Option<&str>,
     read: &[&str],
 ) -> Result<(HttpResponse, Vec<Option<String>>), HttpError> {
-    let window =
-        web_sys::window().ok_or_else(|| HttpError::Network("no browser window".to_owned()))?;
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(&headers);
@@ -156,7 +165,18 @@ async fn send_reading(
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
-    let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
+    fetch(url, &init, read).await
+}
+
+/// `fetch(url, init)`, its body read (bounded), and the values of the response headers named in `read`.
+async fn fetch(
+    url: &str,
+    init: &RequestInit,
+    read: &[&str],
+) -> Result<(HttpResponse, Vec<Option<String>>), HttpError> {
+    let window =
+        web_sys::window().ok_or_else(|| HttpError::Network("no browser window".to_owned()))?;
+    let request = Request::new_with_str_and_init(url, init).map_err(network)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(network)?
