@@ -209,15 +209,33 @@ async fn sign_in_api_and_iframe_renewal_are_bound_to_one_unexportable_key_that_a
 
 #[tokio::test]
 async fn refresh_renewal_across_sites_proves_the_same_key_through_a_reload() {
+    refresh_renewal_proves_the_same_key("always").await;
+}
+
+#[tokio::test]
+async fn a_bound_refresh_token_the_provider_does_not_rotate_is_used_again() {
+    // oidc-provider's own policy: a sender-constrained refresh token is not rotated, so each answer
+    // carries the same token (or none): the session goes on with it.
+    refresh_renewal_proves_the_same_key("unbound").await;
+}
+
+/// Refresh renewals across sites, through a reload, with the provider's REFRESH_ROTATION: the same
+/// key proves every request; the refresh token rotates at each renewal with `always` and stays the
+/// same with `unbound`.
+async fn refresh_renewal_proves_the_same_key(rotation: &str) {
     let h = Harness::builder()
         .provider_cross_site()
+        .provider_env("REFRESH_ROTATION", rotation)
         .token_ttl(TTL_SECS)
         .start()
         .await;
     configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
     h.log_in().await;
     let jkt = bound_jkt(&h).await;
-    assert!(stored(&h).await["refresh_token"].is_string());
+    let mut refresh_token = stored(&h).await["refresh_token"]
+        .as_str()
+        .expect("a refresh token for offline_access")
+        .to_owned();
     h.provider.reset_stats().await;
     let mut token = h.stored_token().await.unwrap();
     for round in 0..2 {
@@ -229,6 +247,12 @@ async fn refresh_renewal_across_sites_proves_the_same_key_through_a_reload() {
             "round {round}"
         );
         assert_eq!(bound_jkt(&h).await, jkt, "round {round}");
+        let now = stored(&h).await["refresh_token"].as_str().unwrap().to_owned();
+        match rotation {
+            "always" => assert_ne!(now, refresh_token, "round {round}: not rotated"),
+            _ => assert_eq!(now, refresh_token, "round {round}: the same token kept"),
+        }
+        refresh_token = now;
     }
     h.open("/").await;
     h.browser.wait_for("#auth-status.signed-in").await;

@@ -159,6 +159,10 @@ function readConfig(env) {
   if (!['0', '1'].includes(refreshTokens)) {
     throw new ConfigError(`REFRESH_TOKENS must be 0 or 1, got "${refreshTokens}"`);
   }
+  const refreshRotation = envOr(env, 'REFRESH_ROTATION', 'always');
+  if (!['always', 'unbound'].includes(refreshRotation)) {
+    throw new ConfigError(`REFRESH_ROTATION must be always or unbound, got "${refreshRotation}"`);
+  }
   const dpop = envOr(env, 'DPOP', '1');
   if (!['0', '1'].includes(dpop)) {
     throw new ConfigError(`DPOP must be 0 or 1, got "${dpop}"`);
@@ -175,6 +179,7 @@ function readConfig(env) {
     dpop: dpop === '1',
     dpopRequireNonce: dpopRequireNonce === '1',
     refreshTokens: refreshTokens === '1',
+    refreshRotation,
     refreshTtl: parseInteger('REFRESH_TTL', envOr(env, 'REFRESH_TTL', String(SESSION_TTL)), { min: 1, max: SESSION_TTL }),
     port: parseInteger('PORT', envOr(env, 'PORT', '4000'), { min: 0, max: 65535 }),
     appOrigins: new Set(origins),
@@ -348,8 +353,15 @@ function providerConfiguration(config, {
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     // Refresh tokens as Auth0 issues them to a SPA: only when the sign-in asked for `offline_access`
     // (oidc-provider alone would want prompt=consent for that, which Auth0 does not), rotated at every
-    // use (the default for public clients), and a reuse revokes the whole grant (oidc-provider's
+    // use (see REFRESH_ROTATION below), and a reuse revokes the whole grant (oidc-provider's
     // reuse detection: "refresh token already used").
+    // REFRESH_ROTATION=always (the default) rotates at every use, DPoP-bound tokens too, as Auth0's
+    // rotation does; `unbound` keeps oidc-provider's own policy, which rotates only tokens that are not
+    // sender-constrained, so a DPoP-bound refresh token is used again and again (RFC 9700 asks a public
+    // client's refresh tokens to be sender-constrained or rotated: either is a provider users meet).
+    ...(config.refreshRotation === 'always' ? {
+      rotateRefreshToken: (ctx) => ctx.oidc.entities.RefreshToken.totalLifetime() < 365.25 * 24 * 60 * 60,
+    } : {}),
     async issueRefreshToken(ctx, client, code) {
       return config.refreshTokens && client.grantTypeAllowed('refresh_token')
         && offline.grants.has(code.grantId);
@@ -1212,7 +1224,7 @@ async function main() {
     + `test hooks ${config.testHooks ? 'on' : 'off'}, `
     + `cors origins ${[...config.corsOrigins].join(' ') || 'none'}, `
     + `silent redirect ${config.silentRedirect ? 'registered' : 'not registered'}, `
-    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s)` : 'off'}, `
+    + `refresh tokens ${config.refreshTokens ? `for offline_access (ttl ${config.refreshTtl}s, rotation ${config.refreshRotation})` : 'off'}, `
     + `end_session ${config.endSession ? `on, POST ${config.endSessionPost}` : 'off'}, `
     + `dpop ${config.dpop ? `on${config.dpopRequireNonce ? ', nonce required' : ''}` : 'off'}`
     + `${config.clockSkew ? `, clock skew ${config.clockSkew}s` : ''}`);
