@@ -247,7 +247,10 @@ async fn refresh_renewal_proves_the_same_key(rotation: &str) {
             "round {round}"
         );
         assert_eq!(bound_jkt(&h).await, jkt, "round {round}");
-        let now = stored(&h).await["refresh_token"].as_str().unwrap().to_owned();
+        let now = stored(&h).await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         match rotation {
             "always" => assert_ne!(now, refresh_token, "round {round}: not rotated"),
             _ => assert_eq!(now, refresh_token, "round {round}: the same token kept"),

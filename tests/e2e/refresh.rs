@@ -316,6 +316,39 @@ async fn same_site_auto_renews_by_refresh_token_when_issued_and_in_the_iframe_wh
     }
 }
 
+#[tokio::test]
+async fn a_sign_in_that_does_not_ask_for_offline_access_gets_no_refresh_token() {
+    // Refresh tokens are issued per authorization request that asks for offline_access (Auth0), not
+    // to every later sign-in of the same user and client: here one with the provider session (and
+    // grant) of an earlier sign-in that asked. The bench found the local provider issuing them to
+    // every app origin signed in after one that asked.
+    let h = Harness::builder().token_ttl(TTL_SECS).start().await;
+    configure(&h, "auto", OFFLINE_SCOPE);
+    h.log_in().await;
+    assert!(stored(&h).await["refresh_token"].is_string());
+    h.browser.eval("localStorage.clear(); return null").await;
+    configure(&h, "auto", "openid profile email");
+    h.open("/").await;
+    h.browser.wait_for("#auth-status.signed-out").await;
+    h.browser.click("button#login").await;
+    // The provider session is still there: no login form, straight back signed in.
+    let status = h.browser.wait_for("#auth-status.signed-in").await;
+    assert!(status.text().await.unwrap().contains(DEMO_NAME));
+    let session = stored(&h).await;
+    // The fields it has, never the tokens themselves.
+    let fields: Vec<&String> = session
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    assert!(session["access_token"].is_string(), "{fields:?}");
+    assert!(session.get("refresh_token").is_none(), "{fields:?}");
+    // So renewal goes by the iframe.
+    let token = h.stored_token().await.unwrap();
+    next_token(&h, &token).await;
+    let stats = h.provider.stats().await;
+    assert_eq!(stats["refresh"], 0, "{stats}");
+    h.close().await;
+}
 /// The event log's entries of `kind` (`renewal-failed`, ...), newest first.
 async fn log_entries(h: &Harness, kind: &str) -> Vec<String> {
     let list = h

@@ -259,7 +259,7 @@ async function findAccount(ctx, sub) {
  * authenticated request comes in, the grant is (re)filled with everything
  * requested. This is what lets prompt=none succeed right after login.
  */
-async function loadFirstPartyGrant(ctx, offline) {
+async function loadFirstPartyGrant(ctx) {
   const { oidc } = ctx;
   const { Grant } = oidc.provider;
   const accountId = oidc.account.accountId;
@@ -273,14 +273,10 @@ async function loadFirstPartyGrant(ctx, offline) {
 
   const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
   if (oidcScope) grant.addOIDCScope(oidcScope);
-  // Whether the authorization request itself asked for offline_access (oidc-provider drops it from
-  // the scope it keeps, for want of prompt=consent): noted by its state when it arrived.
-  const asked = offline.states.has(oidc.params.state);
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
     grant.addResourceScope(indicator, resourceServer.scope);
   }
-  const savedId = await grant.save();
-  if (asked) offline.grants.add(savedId);
+  await grant.save();
   return grant;
 }
 
@@ -345,7 +341,7 @@ function providerConfiguration(config, {
     clients: [clientMetadata(config)],
     routes: ROUTES,
     findAccount,
-    loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, offline),
+    loadExistingGrant: loadFirstPartyGrant,
     extraParams: ['audience'],
 
     responseTypes: ['code', 'id_token token'],
@@ -363,8 +359,12 @@ function providerConfiguration(config, {
       rotateRefreshToken: (ctx) => ctx.oidc.entities.RefreshToken.totalLifetime() < 365.25 * 24 * 60 * 60,
     } : {}),
     async issueRefreshToken(ctx, client, code) {
-      return config.refreshTokens && client.grantTypeAllowed('refresh_token')
-        && offline.grants.has(code.grantId);
+      // Per authorization request, as Auth0 decides: this code's request asked for offline_access
+      // (oidc-provider drops it from the scope it keeps, for want of prompt=consent), noted by its PKCE
+      // challenge when it arrived. Not per grant: another sign-in of the same user and client (another
+      // app origin, the same provider session) that did not ask gets no refresh token.
+      const asked = offline.challenges.delete(code.codeChallenge);
+      return config.refreshTokens && client.grantTypeAllowed('refresh_token') && asked;
     },
     claims: {
       openid: ['sub'],
@@ -981,12 +981,12 @@ async function handleTestHook(app, req, res, url) {
 // Request dispatch
 // ---------------------------------------------------------------------------
 
-/** Remembers (by state) an authorization request whose scope asks for offline_access. */
+/** Remembers (by its PKCE challenge) an authorization request whose scope asks for offline_access. */
 function noteOfflineRequest(app, req, url) {
   if (req.method !== 'GET' || url.pathname !== ROUTES.authorization) return;
   const scope = (url.searchParams.get('scope') ?? '').split(' ');
-  const state = url.searchParams.get('state');
-  if (scope.includes('offline_access') && state) app.state.offline.states.add(state);
+  const challenge = url.searchParams.get('code_challenge');
+  if (scope.includes('offline_access') && challenge) app.state.offline.challenges.add(challenge);
 }
 
 /** One short stderr line per authorize / token / end_session request (never codes or tokens). */
@@ -1184,8 +1184,9 @@ async function main() {
     store: createMemoryStore(),
     cookieKeys: [randomBytes(32).toString('base64url')],
     stats: createStats(),
-    // Authorization requests that asked for offline_access (by state), and the grants they made.
-    offline: { states: new Set(), grants: new Set() },
+    // Authorization requests that asked for offline_access, by their PKCE challenge (forgotten when
+    // their code is redeemed).
+    offline: { challenges: new Set() },
     // The secret of oidc-provider's DPoP nonces: kept across key rotations, as the sessions are.
     dpopNonceSecret: randomBytes(32),
   };
