@@ -18,7 +18,7 @@ use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::fixtures::{http, poll_until, Harness, DEMO_NAME, SESSION_KEY};
+use crate::fixtures::{http, poll_until, Harness, DEMO_NAME};
 
 const TTL_SECS: u64 = 12;
 /// Long enough that only the Renew-now button renews during a test.
@@ -35,20 +35,9 @@ fn configure(h: &Harness, fields: Value) {
     h.app.set_config(config);
 }
 
-/// The stored session (localStorage), as JSON.
-async fn stored(h: &Harness) -> Value {
-    let text = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    text.as_str()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null)
-}
-
 /// The thumbprint the stored session's tokens are bound to (checking that they are DPoP tokens).
 async fn bound_jkt(h: &Harness) -> String {
-    let session = stored(h).await;
+    let session = h.stored_session().await;
     assert_eq!(session["token_type"], "DPoP", "{session}");
     let jkt = session["dpop_jkt"].as_str().expect("a dpop_jkt").to_owned();
     assert_eq!(jkt.len(), 43, "{jkt}");
@@ -232,7 +221,7 @@ async fn refresh_renewal_proves_the_same_key(rotation: &str) {
     configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
     h.log_in().await;
     let jkt = bound_jkt(&h).await;
-    let mut refresh_token = stored(&h).await["refresh_token"]
+    let mut refresh_token = h.stored_session().await["refresh_token"]
         .as_str()
         .expect("a refresh token for offline_access")
         .to_owned();
@@ -247,7 +236,7 @@ async fn refresh_renewal_proves_the_same_key(rotation: &str) {
             "round {round}"
         );
         assert_eq!(bound_jkt(&h).await, jkt, "round {round}");
-        let now = stored(&h).await["refresh_token"]
+        let now = h.stored_session().await["refresh_token"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -354,7 +343,7 @@ async fn tokens_copied_out_of_storage_are_refused_without_the_browsers_key() {
         .await;
     configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
     h.log_in().await;
-    let session = stored(&h).await;
+    let session = h.stored_session().await;
     let access_token = session["access_token"].as_str().unwrap().to_owned();
     let refresh_token = session["refresh_token"].as_str().unwrap().to_owned();
     let attacker = Attacker::new();
@@ -427,7 +416,7 @@ async fn a_replayed_proof_is_refused_by_the_api_and_the_token_endpoint() {
             .to_owned()
     };
     let (api_proof, token_proof) = (last("/api/ping"), last("/token"));
-    let session = stored(&h).await;
+    let session = h.stored_session().await;
     let access_token = session["access_token"].as_str().unwrap();
     let refresh_token = session["refresh_token"].as_str().unwrap();
     h.provider.reset_stats().await;
@@ -514,7 +503,7 @@ async fn dpop_off_or_a_provider_without_it_keeps_bearer_tokens() {
             .await;
         configure(&h, json!({"dpop": dpop}));
         h.log_in().await;
-        let session = stored(&h).await;
+        let session = h.stored_session().await;
         assert!(session.get("token_type").is_none(), "{dpop}: {session}");
         assert!(session.get("dpop_jkt").is_none(), "{dpop}: {session}");
         let (status, answer) = api(&h).await;
@@ -541,6 +530,6 @@ async fn dpop_on_with_a_provider_that_ignores_proofs_is_an_error_not_a_downgrade
         "{text}\n{}",
         h.provider.output()
     );
-    assert!(stored(&h).await.is_null(), "no session kept");
+    assert!(h.stored_session().await.is_null(), "no session kept");
     h.close().await;
 }

@@ -10,9 +10,9 @@
 use std::time::Duration;
 
 use fantoccini::wd::WindowHandle;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::fixtures::{http, poll_until, Harness, DEMO_NAME, SESSION_KEY};
+use crate::fixtures::{http, poll_until, Harness, DEMO_NAME};
 
 /// Short enough for several renewals per test (renewal at two thirds: about every 8 s).
 const TTL_SECS: u64 = 12;
@@ -34,17 +34,6 @@ fn configure(h: &Harness, renewal: &str, scope: &str) {
     config["renewal"] = json!(renewal);
     config["scope"] = json!(scope);
     h.app.set_config(config);
-}
-
-/// The stored session (localStorage), as JSON.
-async fn stored(h: &Harness) -> Value {
-    let text = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    text.as_str()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null)
 }
 
 /// Waits (up to three token lifetimes) until the stored access token differs from `previous`.
@@ -73,7 +62,7 @@ async fn iframe_only_renewal_ends_at_expiry_with_a_cross_site_provider() {
     let h = cross_site("iframe", OFFLINE_SCOPE).await;
     h.log_in().await;
     assert!(
-        stored(&h).await.get("refresh_token").is_none(),
+        h.stored_session().await.get("refresh_token").is_none(),
         "renewal `iframe` keeps no refresh token"
     );
     let banner = h
@@ -99,7 +88,7 @@ async fn iframe_only_renewal_ends_at_expiry_with_a_cross_site_provider() {
 async fn auto_renews_by_refresh_token_across_sites_through_a_reload_and_the_api_keeps_working() {
     let h = cross_site("auto", OFFLINE_SCOPE).await;
     h.log_in().await;
-    let first = stored(&h).await;
+    let first = h.stored_session().await;
     let mut refresh_token = first["refresh_token"]
         .as_str()
         .expect("a refresh token for offline_access")
@@ -109,7 +98,7 @@ async fn auto_renews_by_refresh_token_across_sites_through_a_reload_and_the_api_
     let mut token: String = first["access_token"].as_str().unwrap().to_owned();
     for round in 0..3 {
         token = next_token(&h, &token).await;
-        let now = stored(&h).await;
+        let now = h.stored_session().await;
         let rotated = now["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(rotated, refresh_token, "round {round}: not rotated");
         refresh_token = rotated;
@@ -242,7 +231,7 @@ async fn a_revoked_grant_ends_the_session_cleanly_with_the_sign_in_banner() {
         "{log}"
     );
     // The dropped refresh token is gone from storage, and the session ends at expiry.
-    assert!(stored(&h).await.get("refresh_token").is_none());
+    assert!(h.stored_session().await.get("refresh_token").is_none());
     h.browser
         .wait_for_within("#auth-status.signed-out", Duration::from_secs(2 * TTL_SECS))
         .await;
@@ -255,7 +244,7 @@ async fn a_revoked_grant_ends_the_session_cleanly_with_the_sign_in_banner() {
 async fn logout_revokes_the_refresh_token() {
     let h = cross_site("auto", OFFLINE_SCOPE).await;
     h.log_in().await;
-    let refresh_token = stored(&h).await["refresh_token"]
+    let refresh_token = h.stored_session().await["refresh_token"]
         .as_str()
         .expect("a refresh token")
         .to_owned();
@@ -325,7 +314,7 @@ async fn a_sign_in_that_does_not_ask_for_offline_access_gets_no_refresh_token() 
     let h = Harness::builder().token_ttl(TTL_SECS).start().await;
     configure(&h, "auto", OFFLINE_SCOPE);
     h.log_in().await;
-    assert!(stored(&h).await["refresh_token"].is_string());
+    assert!(h.stored_session().await["refresh_token"].is_string());
     h.browser.eval("localStorage.clear(); return null").await;
     configure(&h, "auto", "openid profile email");
     h.open("/").await;
@@ -334,7 +323,7 @@ async fn a_sign_in_that_does_not_ask_for_offline_access_gets_no_refresh_token() 
     // The provider session is still there: no login form, straight back signed in.
     let status = h.browser.wait_for("#auth-status.signed-in").await;
     assert!(status.text().await.unwrap().contains(DEMO_NAME));
-    let session = stored(&h).await;
+    let session = h.stored_session().await;
     // The fields it has, never the tokens themselves.
     let fields: Vec<&String> = session
         .as_object()
@@ -430,7 +419,7 @@ async fn expired_refresh_tokens_fall_back_to_the_iframe_once_on_the_same_site() 
     assert_eq!(stats["refresh_refused"], 1, "{stats}");
     assert_eq!(stats["authorize_prompt_none"], 1, "{stats}");
     // ...with offline_access again: a new refresh token, and the next renewal uses it.
-    assert!(stored(&h).await["refresh_token"].is_string());
+    assert!(h.stored_session().await["refresh_token"].is_string());
     h.renew_now().await;
     let renewed = poll_until(Duration::from_secs(20), || async {
         let done = log_entries(&h, "renewal-succeeded").await;

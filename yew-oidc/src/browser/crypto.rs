@@ -35,7 +35,7 @@ impl Alg {
 
 /// `crypto.subtle`. It is `undefined` outside secure contexts, although web-sys types it as always present,
 /// so it is read and checked by hand.
-fn subtle() -> Result<SubtleCrypto, BrowserError> {
+pub(crate) fn subtle() -> Result<SubtleCrypto, BrowserError> {
     let crypto = window()?
         .crypto()
         .map_err(|_| BrowserError::CryptoUnavailable)?;

@@ -14,6 +14,7 @@
 //! Which key is used when, and when one is deleted, is the client's decision (`client.rs`); this file
 //! only runs the primitives.
 
+use super::crypto::subtle;
 use super::error::{js_error, js_message, window, BrowserError};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -47,16 +48,6 @@ impl std::fmt::Debug for KeyPair {
             .field("public_jwk", &self.public_jwk)
             .finish_non_exhaustive()
     }
-}
-
-fn subtle() -> Result<SubtleCrypto, BrowserError> {
-    let crypto = window()?
-        .crypto()
-        .map_err(|_| BrowserError::CryptoUnavailable)?;
-    Reflect::get(&crypto, &JsValue::from_str("subtle"))
-        .ok()
-        .and_then(|subtle| subtle.dyn_into::<SubtleCrypto>().ok())
-        .ok_or(BrowserError::CryptoUnavailable)
 }
 
 fn member(object: &JsValue, name: &str) -> Result<JsValue, BrowserError> {
