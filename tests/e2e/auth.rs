@@ -105,20 +105,11 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
     assert_eq!(answer["aud"], "urn:oidc-renew:demo-api", "{answer}");
 
     // Logout ends the session here and at the provider.
-    h.browser.click("button#logout").await;
-    let issuer = h.provider.issuer().to_owned();
-    let logout_page = h
-        .browser
-        .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
-        .await;
+    let logout_page = h.log_out_at_provider().await;
     // A redirect (GET, the default), with the hint that spares the user a prompt at most providers
     // and the state the app checks on return (see tests/e2e/logout.rs for the other set-ups).
     assert!(logout_page.contains("id_token_hint="), "{logout_page}");
     assert!(logout_page.contains("state="), "{logout_page}");
-    h.browser.click("#logout-yes").await;
-    h.browser
-        .wait_for_url("the app", |url| url.starts_with(&h.app.origin()))
-        .await;
     assert_eq!(
         text_of(&h, "#auth-status.signed-out").await,
         "You are signed out."

@@ -33,20 +33,6 @@ async fn text(h: &Harness, css: &str) -> String {
     h.browser.wait_for(css).await.text().await.unwrap()
 }
 
-/// The provider's logout page (the browser is on its way there): confirms it, and waits to be back.
-async fn confirm_logout_at_provider(h: &Harness) {
-    let issuer = h.provider.issuer().to_owned();
-    h.browser
-        .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
-        .await;
-    h.browser.click("#logout-yes").await;
-    h.browser
-        .wait_for_url("back at the example", |url| {
-            url.starts_with(&h.app.origin())
-        })
-        .await;
-}
-
 #[tokio::test]
 async fn the_minimal_example_signs_in_renews_silently_and_signs_out() {
     let h = Harness::builder()
@@ -123,7 +109,7 @@ async fn the_minimal_example_signs_in_renews_silently_and_signs_out() {
 
     // Log out: here and at the provider. Back on the public page, signed out, nothing stored.
     h.browser.click("#private button#logout").await;
-    confirm_logout_at_provider(&h).await;
+    h.confirm_logout_at_provider().await;
     h.browser.wait_for("#home button#login").await;
     let stored = h
         .browser

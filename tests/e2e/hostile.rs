@@ -675,11 +675,24 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
     latency(h, HOLD_MS).await;
     h.renew_now().await;
     h.browser.wait_for(".silent-renewal-frame").await;
+    let value = in_frame_document(h, js).await;
+    latency(h, LATENCY_MS).await;
+    assert_eq!(
+        renewed_after(h, before).await,
+        Some(before + 1),
+        "the renewal did not succeed; panel:\n{}",
+        panel(h).await
+    );
+    value
+}
+
+/// Runs `js` in the renewal frame's initial document (which must still be `about:blank`).
+async fn in_frame_document(h: &Harness, js: &str) -> Value {
     if h.browser.engine() != Engine::Chromium {
         // The frame's initial document has the page's origin: the page runs `js` in the frame's own
         // realm through the frame's `eval` (WebKitWebDriver cannot switch to a frame whose first
         // navigation is still pending).
-        let value = h
+        return h
             .browser
             .eval_with(
                 "const frame = document.querySelector('.silent-renewal-frame').contentWindow; \
@@ -689,14 +702,6 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
                 vec![json!(js)],
             )
             .await;
-        latency(h, LATENCY_MS).await;
-        assert_eq!(
-            renewed_after(h, before).await,
-            Some(before + 1),
-            "the renewal did not succeed; panel:\n{}",
-            panel(h).await
-        );
-        return value;
     }
     let tree = h.browser.cdp("Page.getFrameTree", json!({})).await;
     let frames = tree["frameTree"]["childFrames"]
@@ -734,13 +739,6 @@ async fn from_the_renewal_frame(h: &Harness, js: &str) -> Value {
         )
         .await;
     assert!(result.get("exceptionDetails").is_none(), "{result}");
-    latency(h, LATENCY_MS).await;
-    assert_eq!(
-        renewed_after(h, before).await,
-        Some(before + 1),
-        "the renewal did not succeed; panel:\n{}",
-        panel(h).await
-    );
     result["result"]["value"].clone()
 }
 

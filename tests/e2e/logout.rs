@@ -27,22 +27,6 @@ async fn start(end_session_post: &str, config: &[(&str, Value)]) -> Harness {
     h
 }
 
-/// Presses "Log out", confirms on the provider's page (the local provider always asks), and waits to be
-/// back on the app. Returns the URL of the provider's page.
-async fn log_out_at_provider(h: &Harness) -> String {
-    h.browser.click("button#logout").await;
-    let issuer = h.provider.issuer().to_owned();
-    let page = h
-        .browser
-        .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
-        .await;
-    h.browser.click("#logout-yes").await;
-    h.browser
-        .wait_for_url("the app", |url| url.starts_with(&h.app.origin()))
-        .await;
-    page
-}
-
 /// Signed out on the app's home page, with nothing left: no session, no pending logout, no `state`
 /// in the address bar.
 async fn assert_signed_out(h: &Harness, message: &str) {
@@ -89,7 +73,7 @@ async fn assert_login_asks_for_credentials(h: &Harness) {
 async fn get_logout_ends_the_provider_session(end_session_post: &str) {
     let h = start(end_session_post, &[]).await;
     h.log_in().await;
-    let page = log_out_at_provider(&h).await;
+    let page = h.log_out_at_provider().await;
     let path = page
         .strip_prefix(h.provider.issuer())
         .unwrap_or_default()
@@ -127,7 +111,7 @@ async fn get_logout_at_a_provider_whose_post_fails_a_csrf_check_like_django() {
 async fn post_logout_where_configured_keeps_the_id_token_out_of_the_url() {
     let h = start("accept", &[("logout_method", json!("post"))]).await;
     h.log_in().await;
-    let page = log_out_at_provider(&h).await;
+    let page = h.log_out_at_provider().await;
     assert_eq!(page, h.provider.url("/session/end"), "not a form POST");
     assert_signed_out(&h, "You are signed out.").await;
     assert_login_asks_for_credentials(&h).await;
@@ -166,7 +150,7 @@ async fn memory_storage_does_not_restore_after_logout() {
     let h = start("refuse", &[("storage", json!("memory"))]).await;
     h.log_in().await;
     h.provider.reset_stats().await;
-    log_out_at_provider(&h).await;
+    h.log_out_at_provider().await;
     assert_signed_out(&h, "You are signed out.").await;
     // Back from the logout, the app did not try to restore the session it just ended.
     let stats = h.provider.stats().await;
@@ -193,7 +177,7 @@ async fn logout_signs_out_the_other_tabs_too() {
     h.open("/").await;
     h.browser.wait_for("#auth-status.signed-in").await;
     client.switch_to_window(first).await.unwrap();
-    log_out_at_provider(&h).await;
+    h.log_out_at_provider().await;
     assert_signed_out(&h, "You are signed out.").await;
     client.switch_to_window(second).await.unwrap();
     let status = h.browser.wait_for("#auth-status.signed-out").await;

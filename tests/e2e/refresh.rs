@@ -249,16 +249,7 @@ async fn logout_revokes_the_refresh_token() {
         .expect("a refresh token")
         .to_owned();
     h.provider.reset_stats().await;
-    h.browser.click("button#logout").await;
-    // The provider asks to confirm (its own page), then returns to the app.
-    let issuer = h.provider.issuer().to_owned();
-    h.browser
-        .wait_for_url("the provider's logout page", |url| url.starts_with(&issuer))
-        .await;
-    h.browser.click("#logout-yes").await;
-    h.browser
-        .wait_for_url("back at the app", |url| url.starts_with(&h.app.origin()))
-        .await;
+    h.log_out_at_provider().await;
     h.browser.wait_for("#auth-status.signed-out").await;
     let stats = h.provider.stats().await;
     assert_eq!(stats["revocation"], 1, "{stats}");
