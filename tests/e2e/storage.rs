@@ -64,22 +64,6 @@ for (let size = 1 << 20; size >= 1; size >>= 1) {
 try { localStorage.setItem('__e2e_probe', 'xxxxxxxx'); return -1; } catch (_) { return count; }
 "#;
 
-/// The status line once the app has decided: `(class, text)`.
-async fn settled_status(h: &Harness) -> (String, String) {
-    let status = h
-        .browser
-        .wait_until(
-            "the app showing its sign-in status",
-            "const s = document.querySelector('#auth-status');
-             return s && !s.classList.contains('loading') ? [s.className, s.textContent] : null;",
-        )
-        .await;
-    (
-        status[0].as_str().unwrap_or_default().to_owned(),
-        status[1].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
 /// The page did not fail: the app's root rendered (navigation, a page, footer), there is visible
 /// text, and no uncaught error, rejection or `console.error` happened since the document loaded.
 async fn assert_page_survived(h: &Harness, what: &str) {
@@ -150,7 +134,7 @@ async fn assert_refused(h: &Harness, fault: &str, value: &str) {
         )
         .await;
     h.open("/").await;
-    let (class, text) = settled_status(h).await;
+    let (class, text) = h.settled_status().await;
     let shown = value.chars().take(200).collect::<String>();
     assert!(
         class.contains("signed-out") && text.contains("could not be read"),
@@ -180,7 +164,7 @@ async fn assert_control_signs_in(h: &Harness, good: &str) {
         )
         .await;
     h.open("/").await;
-    let (class, text) = settled_status(h).await;
+    let (class, text) = h.settled_status().await;
     assert!(
         class.contains("signed-in") && text.contains(DEMO_NAME),
         "the unchanged session: `{class}`: {text}"
@@ -380,7 +364,7 @@ async fn assert_kept_in_memory(h: &Harness, fault: &str) -> String {
             && notice.contains("reloading the page signs you out"),
         "{fault}: notice: {notice}"
     );
-    let (class, text) = settled_status(h).await;
+    let (class, text) = h.settled_status().await;
     assert!(
         class.contains("signed-in") && text.contains(DEMO_NAME),
         "{fault}: `{class}`: {text}"
@@ -431,7 +415,7 @@ async fn a_storage_that_throws_on_write_keeps_the_session_in_memory_with_a_notic
 
     // As the notice says: a reload signs out (cleanly), and the notice is gone with the session.
     h.open("/").await;
-    let (class, _) = settled_status(&h).await;
+    let (class, _) = h.settled_status().await;
     assert!(class.contains("signed-out"), "after reload: `{class}`");
     assert!(h.browser.find_all("#storage-notice").await.is_empty());
     assert_page_survived(&h, "reload after the fallback").await;
@@ -449,7 +433,7 @@ async fn a_full_local_storage_keeps_the_session_in_memory_with_a_notice() {
     let h = Harness::start().await;
     h.app.add_init_script(WATCH_ERRORS);
     h.open("/").await;
-    settled_status(&h).await;
+    h.settled_status().await;
     let filled = h.browser.eval(FILL_LOCAL_STORAGE).await;
     assert!(
         filled.as_i64() > Some(0),
@@ -463,7 +447,7 @@ async fn a_full_local_storage_keeps_the_session_in_memory_with_a_notice() {
     assert_page_survived(&h, "profile page with the session in memory").await;
 
     h.open("/").await;
-    let (class, _) = settled_status(&h).await;
+    let (class, _) = h.settled_status().await;
     assert!(class.contains("signed-out"), "after reload: `{class}`");
     assert_page_survived(&h, "reload with a full localStorage").await;
     h.close().await;
