@@ -939,7 +939,8 @@ pub fn dpop_check(
         .any(|alg| alg == "ES256");
     let bearer_risk = "a token copied out of the page (a script, an extension) works anywhere \
                        until it expires";
-    match dpop_in_use(config.dpop, config.flow, &metadata.dpop_signing_alg_values_supported) {
+    let algs = &metadata.dpop_signing_alg_values_supported;
+    match dpop_in_use(config.dpop, config.flow, algs, yew_oidc::DPOP_BUILT) {
         Err(error @ DpopError::ProviderLacksEs256(_)) => CheckResult::new(
             Level::Red,
             format!("`dpop` is on, and sign-in will fail: {error}."),

@@ -96,6 +96,8 @@ pub enum DpopError {
     /// The key the session's tokens are bound to is gone from this browser (its storage was cleared,
     /// or another tab signed in again): the tokens cannot be used any more.
     KeyMissing,
+    /// `dpop` is `on`, and the app was built without DPoP (yew-oidc's `dpop` feature is off).
+    NotBuilt,
 }
 
 impl fmt::Display for DpopError {
@@ -122,6 +124,10 @@ impl fmt::Display for DpopError {
             DpopError::KeyMissing => f.write_str(
                 "the key this session's tokens are bound to is gone from this browser: sign in again",
             ),
+            DpopError::NotBuilt => f.write_str(
+                "`dpop` is \"on\" in config.json, but this app was built without DPoP: enable the \
+                 `dpop` feature of yew-oidc (a default feature), or set `dpop` to \"auto\" or \"off\"",
+            ),
         }
     }
 }
@@ -129,11 +135,15 @@ impl fmt::Display for DpopError {
 impl std::error::Error for DpopError {}
 
 /// Whether DPoP is used for a new grant (a sign-in or an iframe renewal), from the `dpop` setting,
-/// the flow, and the provider's `dpop_signing_alg_values_supported` (empty when discovery omits it).
-pub fn in_use(mode: DpopMode, flow: Flow, algs: &[String]) -> Result<bool, DpopError> {
+/// the flow, the provider's `dpop_signing_alg_values_supported` (empty when discovery omits it), and
+/// whether the app was `built` with DPoP (yew-oidc's `dpop` feature): without it `auto` means off
+/// and `on` is an error, never a silent downgrade to bearer tokens.
+pub fn in_use(mode: DpopMode, flow: Flow, algs: &[String], built: bool) -> Result<bool, DpopError> {
     let es256 = algs.iter().any(|alg| alg == ALG);
     match (mode, flow) {
         (DpopMode::Off, _) | (DpopMode::Auto, Flow::Implicit) => Ok(false),
+        (DpopMode::Auto, Flow::Code) if !built => Ok(false),
+        (DpopMode::On, Flow::Code) if !built => Err(DpopError::NotBuilt),
         (DpopMode::On, Flow::Implicit) => Err(DpopError::ImplicitFlow),
         (DpopMode::Auto, Flow::Code) => Ok(es256),
         // Discovery need not list it: `on` trusts the configuration, and the answer's token type
@@ -823,11 +833,43 @@ mod tests {
         ];
         for (mode, flow, algs, expected) in table {
             assert_eq!(
-                in_use(mode, flow, algs),
+                in_use(mode, flow, algs, true),
                 expected,
                 "{mode:?} {flow:?} {algs:?}"
             );
         }
+    }
+
+    #[test]
+    fn without_dpop_built_in_auto_is_off_and_on_is_an_error() {
+        let es256 = vec!["ES256".to_owned()];
+        let none: Vec<String> = Vec::new();
+        let table = [
+            (DpopMode::Auto, Flow::Code, &es256, Ok(false)),
+            (DpopMode::Auto, Flow::Implicit, &es256, Ok(false)),
+            (DpopMode::Off, Flow::Code, &es256, Ok(false)),
+            (DpopMode::On, Flow::Code, &es256, Err(DpopError::NotBuilt)),
+            (DpopMode::On, Flow::Code, &none, Err(DpopError::NotBuilt)),
+            // The flow's own error comes first: it stands whatever the build.
+            (
+                DpopMode::On,
+                Flow::Implicit,
+                &es256,
+                Err(DpopError::ImplicitFlow),
+            ),
+        ];
+        for (mode, flow, algs, expected) in table {
+            assert_eq!(
+                in_use(mode, flow, algs, false),
+                expected,
+                "{mode:?} {flow:?} {algs:?}"
+            );
+        }
+        let message = DpopError::NotBuilt.to_string();
+        assert!(
+            message.contains("`dpop` feature") && message.contains("\"auto\""),
+            "{message}"
+        );
     }
 
     #[test]

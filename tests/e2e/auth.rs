@@ -223,9 +223,16 @@ async fn a_corrupted_stored_session_means_signed_out() {
         );
         let left = h
             .browser
-            .eval_with("return localStorage.getItem(arguments[0])", vec![json!(SESSION_KEY)])
+            .eval_with(
+                "return localStorage.getItem(arguments[0])",
+                vec![json!(SESSION_KEY)],
+            )
             .await;
-        assert_eq!(left, Value::Null, "{corrupted}: the refused value is removed");
+        assert_eq!(
+            left,
+            Value::Null,
+            "{corrupted}: the refused value is removed"
+        );
     }
     h.close().await;
 }

@@ -50,6 +50,8 @@ const OTHER_DISTS = {
   example: process.env.BENCH_EXAMPLE_DIST,
   // The example with the app's post-build hook, as the floor and the peer are built: like for like.
   example_hooked: process.env.BENCH_EXAMPLE_HOOKED_DIST,
+  // The example built without yew-oidc's `dpop` feature: what an app that needs no DPoP pays.
+  example_nodpop: process.env.BENCH_EXAMPLE_NODPOP_DIST,
   peer: process.env.BENCH_PEER_DIST,
 };
 const PEER_VERSION = process.env.BENCH_PEER_VERSION ?? '?';
@@ -644,12 +646,15 @@ function sizeSummary(sizes) {
     floor: gz('floor'),
     example: gz('example'),
     example_hooked: gz('example_hooked'),
+    example_nodpop: gz('example_nodpop'),
     peer: gz('peer'),
     app_over_floor: div(gz('app'), gz('floor')),
     app_over_peer: div(gz('app'), gz('peer')),
     example_over_peer: div(gz('example'), gz('peer')),
     library_over_floor: gz('example') && gz('floor') ? gz('example') - gz('floor') : null,
     library_over_floor_like_for_like: gz('example_hooked') && gz('floor') ? gz('example_hooked') - gz('floor') : null,
+    library_over_floor_without_dpop: gz('example_nodpop') && gz('floor') ? gz('example_nodpop') - gz('floor') : null,
+    dpop_cost: gz('example') && gz('example_nodpop') ? gz('example') - gz('example_nodpop') : null,
   };
 }
 
@@ -682,6 +687,8 @@ function report(result) {
       kB(sizes.example.raw), kB(sizes.example.gzip), kB(sizes.example.brotli), '≤ 180.0 kB', exampleGoal.text]] : []),
     ...(sizes.example_hooked ? [['the same with the app\'s post-build hook (glue minified, short import names), as the others are built',
       kB(sizes.example_hooked.raw), kB(sizes.example_hooked.gzip), kB(sizes.example_hooked.brotli), '', '']] : []),
+    ...(sizes.example_nodpop ? [['the minimal app without DPoP (`trunk build --release --no-default-features`: yew-oidc\'s `dpop` feature off)',
+      kB(sizes.example_nodpop.raw), kB(sizes.example_nodpop.gzip), kB(sizes.example_nodpop.brotli), '', '']] : []),
     ...(sizes.floor ? [['floor: hello Yew 0.23 + yew-router 0.20 (tools/bench/floor)',
       kB(sizes.floor.raw), kB(sizes.floor.gzip), kB(sizes.floor.brotli), 'reference', '']] : []),
     ...(sizes.peer ? [[`Rust peer: minimal app on yew-oauth2 ${sizes.peer_version} (openid; tools/bench/peer)`,
@@ -700,6 +707,8 @@ function report(result) {
       ['minimal app on the library / Rust peer', `${ratios.example_over_peer.toFixed(2)}x`, '', ''],
       ['the library\'s own cost: minimal app − floor', kB(ratios.library_over_floor), '≤ 80.0 kB', libraryGoal.text],
       ...(ratios.library_over_floor_like_for_like ? [['the same, like for like (both with the post-build hook)', kB(ratios.library_over_floor_like_for_like), '', '']] : []),
+      ...(ratios.library_over_floor_without_dpop ? [['the same without DPoP (`dpop` feature off)', kB(ratios.library_over_floor_without_dpop), '', '']] : []),
+      ...(ratios.dpop_cost ? [['DPoP\'s own cost: minimal app − the same without DPoP', kB(ratios.dpop_cost), '', '']] : []),
     ]));
     out.push('');
   }

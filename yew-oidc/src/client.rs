@@ -428,6 +428,7 @@ impl AuthClient {
             config.dpop,
             config.flow,
             &metadata.dpop_signing_alg_values_supported,
+            crate::DPOP_BUILT,
         )?)
     }
 

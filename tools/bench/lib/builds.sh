@@ -5,12 +5,16 @@
 
 # bench_trunk_dist NAME DIR DIST INPUT...: `trunk build --release --dist DIST` in DIR, when DIST is
 # missing or INPUTs (paths, with the workspace's Cargo.lock and the library) changed since.
+# TRUNK_BUILD_NO_DEFAULT_FEATURES=true in the environment builds without the app's default features.
 bench_trunk_dist() {
   local name=$1 dir=$2 dist=$3
   shift 3
   local stamp="$dist.stamp" want
-  want=$( (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- "$@" Cargo.toml Cargo.lock yew-oidc core silent tools/minify-glue.mjs) |
-    (cd "$ROOT" && sort -z | xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1)
+  want=$( {
+    echo "no default features: ${TRUNK_BUILD_NO_DEFAULT_FEATURES:-false}"
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- "$@" Cargo.toml Cargo.lock yew-oidc core silent tools/minify-glue.mjs) |
+      (cd "$ROOT" && sort -z | xargs -0 -r sha256sum)
+  } | sha256sum | cut -d' ' -f1)
   if [ -f "$dist/index.html" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     return
   fi
@@ -25,6 +29,9 @@ bench_trunk_dist() {
 bench_floor_and_example() {
   bench_trunk_dist "floor (hello Yew + router)" "$ROOT/tools/bench/floor" "$CARGO_TARGET_DIR/bench/floor-dist" tools/bench/floor
   bench_trunk_dist "example app (examples/minimal)" "$ROOT/examples/minimal" "$CARGO_TARGET_DIR/bench/example-dist" examples/minimal
+  # The example without DPoP (yew-oidc's `dpop` feature off): what an app that needs no DPoP pays.
+  TRUNK_BUILD_NO_DEFAULT_FEATURES=true bench_trunk_dist "example app without DPoP" "$ROOT/examples/minimal" \
+    "$CARGO_TARGET_DIR/bench/example-nodpop-dist" examples/minimal
   # The same, with the app's post-build hook (terser, short import names) as the floor and the peer have
   # it: the library's cost like for like.
   local hooked="$CARGO_TARGET_DIR/bench/example-hooked-dist"

@@ -97,6 +97,7 @@ pub async fn post_form(url: &str, body: &str) -> Result<HttpResponse, HttpError>
 /// in `read` (their values in that order; cross-origin, only those the server exposes by CORS are
 /// visible: `None` as for a header that is absent). For requests that carry a DPoP proof and read the
 /// server's `DPoP-Nonce` and `WWW-Authenticate`. Header values are never echoed in an error.
+#[cfg(feature = "dpop")]
 pub async fn request(
     url: &str,
     method: &str,

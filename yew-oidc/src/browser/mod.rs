@@ -5,8 +5,8 @@
 //!
 //! - [`random`]: `crypto.getRandomValues` (state, nonce, PKCE verifier).
 //! - [`crypto`]: WebCrypto SHA-256 and JWS signature verification (RS256, ES256).
-//! - [`dpop_keys`]: the DPoP key pair (non-extractable ECDSA P-256), its signatures, its IndexedDB
-//!   store.
+//! - `dpop_keys` (with the `dpop` feature): the DPoP key pair (non-extractable ECDSA P-256), its
+//!   signatures, its IndexedDB store.
 //! - [`clock`]: the wall clock (`Date.now()`).
 //! - [`storage`]: namespaced `localStorage` / `sessionStorage` / in-memory key-value store.
 //! - [`http`]: `fetch` with a bounded response body.
@@ -23,6 +23,7 @@
 
 pub mod clock;
 pub mod crypto;
+#[cfg(feature = "dpop")]
 pub mod dpop_keys;
 pub mod error;
 pub mod http;

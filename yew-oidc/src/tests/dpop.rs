@@ -1,6 +1,7 @@
 //! DPoP glue: the non-extractable key pair, its IndexedDB store, proofs, and the one retry of a nonce
 //! challenge (against a stand-in `fetch`).
 
+use super::common::{restore_fetch, stand_in_fetch};
 use crate::browser::crypto::verify_signature;
 use crate::browser::dpop_keys::{self, KeyPair, DB_NAME, STORE};
 use crate::dpop::{Dpop, DpopFailure};
@@ -220,32 +221,6 @@ async fn proofs_carry_the_claims_and_verify() {
         .unwrap()
         .get_entries_by_name(crate::dpop::PROOF_MEASURE);
     assert!(measures.length() >= 2);
-}
-
-/// Replaces `window.fetch` by a stand-in answering each call with the next of `answers` (`[status,
-/// body, headers]`), recording each request's `DPoP` and `Authorization` headers; returns the record.
-fn stand_in_fetch(answers: &str) -> Array {
-    let record = Array::new();
-    let install = js_sys::Function::new_with_args(
-        "record, answers",
-        r#"
-        const real = window.__realFetch || (window.__realFetch = window.fetch);
-        let i = 0;
-        window.fetch = async (request) => {
-            record.push({ dpop: request.headers.get("DPoP"), auth: request.headers.get("Authorization"),
-                          method: request.method, body: request.method === "GET" ? null : await request.text() });
-            const [status, body, headers] = answers[Math.min(i++, answers.length - 1)];
-            return new Response(body, { status, headers });
-        };
-        "#,
-    );
-    let answers = js_sys::JSON::parse(answers).unwrap();
-    install.call2(&JsValue::NULL, &record, &answers).unwrap();
-    record
-}
-
-fn restore_fetch() {
-    let _ = js_sys::eval("if (window.__realFetch) window.fetch = window.__realFetch;");
 }
 
 fn recorded(record: &Array, i: u32, field: &str) -> Option<String> {
