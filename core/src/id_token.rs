@@ -9,6 +9,7 @@ use super::jwks::Alg;
 use super::jwt::{Jwt, JwtError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -105,16 +106,20 @@ pub struct IdClaims {
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+    // Through `Value`, which the app reads anyway: an untagged enum would buffer the input first, and
+    // that machinery costs the bundle several KB.
+    let wrong = || D::Error::custom("expected a string or an array of strings");
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(one) => Ok(vec![one]),
+        serde_json::Value::Array(many) => many
+            .into_iter()
+            .map(|value| match value {
+                serde_json::Value::String(one) => Ok(one),
+                _ => Err(wrong()),
+            })
+            .collect(),
+        _ => Err(wrong()),
     }
-    Ok(match OneOrMany::deserialize(deserializer)? {
-        OneOrMany::One(one) => vec![one],
-        OneOrMany::Many(many) => many,
-    })
 }
 
 /// Why an id_token is refused. Each rule has its own variant, so tests and logs tell them apart.
@@ -851,6 +856,14 @@ mod tests {
         let read: IdClaims = serde_json::from_value(good()).unwrap();
         assert_eq!(read, test_support::claims(NOW));
         assert!(serde_json::from_value::<IdClaims>(with(good(), json!({"aud": 1}))).is_err());
+        // From text, as a stored session is read.
+        let text = with(good(), json!({"aud": [CLIENT, "api"]})).to_string();
+        let read: IdClaims = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.aud, vec![CLIENT.to_owned(), "api".to_owned()]);
+        for aud in [json!([CLIENT, 1]), json!(null), json!({"aud": CLIENT})] {
+            let text = with(good(), json!({ "aud": aud })).to_string();
+            assert!(serde_json::from_str::<IdClaims>(&text).is_err(), "{aud}");
+        }
     }
 
     fn sha256(text: &str) -> [u8; 32] {

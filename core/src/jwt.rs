@@ -154,7 +154,9 @@ fn object(segment: &str, part: JwtPart) -> Result<Map<String, Value>, JwtError> 
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| JwtError::Base64(part))?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    // Read as text: one JSON reader (`from_str`) for the whole app, not a second one for bytes.
+    let text = std::str::from_utf8(&bytes).map_err(|_| JwtError::NotJson(part))?;
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(JwtError::NotAnObject(part)),
         Err(_) => Err(JwtError::NotJson(part)),

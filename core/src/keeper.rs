@@ -128,8 +128,10 @@ pub enum TabNote {
     SignedOut,
 }
 
+/// Externally tagged (`{"session":{"session":"…"}}`, `"signed_out"`): serde reads it straight, where
+/// an internally tagged enum buffers the whole message first (and costs the bundle that code).
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 enum TabWire {
     Session { session: String },
     SignedOut,
@@ -1658,8 +1660,10 @@ mod tests {
             "",
             "null",
             "{}",
-            r#"{"kind":"session","session":"{}"}"#,
-            r#"{"kind":"x"}"#,
+            r#"{"session":{"session":"{}"}}"#,
+            r#"{"session":"{}"}"#,
+            r#""x""#,
+            r#"{"kind":"signed_out"}"#,
         ] {
             assert_eq!(TabNote::decode(text, T0, &owner), None, "{text}");
         }

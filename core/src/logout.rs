@@ -157,9 +157,10 @@ pub enum LocalOnly {
 }
 
 /// What the app remembers across the logout's navigation (in `sessionStorage`, single-use), so that the
-/// page it lands on can say how the logout went.
+/// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`): read straight, without the buffering an internally
+/// tagged enum needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PendingLogout {
     /// Sent to the provider, which must come back with `state` (`None`: Auth0's `/v2/logout`, which
     /// returns none).
