@@ -525,7 +525,7 @@ impl AuthClient {
     pub fn forget_session(&self) {
         if let Some(jkt) = self.stored_dpop_jkt() {
             let dpop = self.inner.dpop.clone();
-            wasm_bindgen_futures::spawn_local(async move { dpop.forget(&jkt).await });
+            crate::browser::spawn(async move { dpop.forget(&jkt).await });
         }
         self.inner.sessions.remove(SESSION_KEY);
         self.inner.transactions.remove(TRANSACTION_KEY);

@@ -14,7 +14,7 @@
 
 use crate::browser::tabs::{with_exclusive_lock, Subscription, TabChannel};
 use crate::browser::wake::{on_wake, WakeGuard, WakeReason};
-use crate::browser::{clock, navigation, random};
+use crate::browser::{clock, navigation, random, spawn};
 use crate::client::AuthClient;
 use crate::renewer::{SilentOutcome, SilentRequest};
 use futures_channel::oneshot;
@@ -26,7 +26,6 @@ use oidc_renew_core::status::{LogEntry, RenewalStatus};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use wasm_bindgen_futures::spawn_local;
 use yew::Callback;
 
 /// How often the wall clock is looked at anyway (timers stop while a laptop sleeps and are
@@ -236,7 +235,7 @@ impl Driver {
             }
             Command::Renew { id, request } => {
                 let (weak, client) = (Rc::downgrade(self), self.client.clone());
-                spawn_local(async move {
+                spawn(async move {
                     let result = match request {
                         RenewalRequest::Iframe { expected_sub } => {
                             renew_in_iframe(&weak, id, expected_sub).await
@@ -261,7 +260,7 @@ impl Driver {
             }
             Command::Login { return_to } => {
                 let (weak, client) = (Rc::downgrade(self), self.client.clone());
-                spawn_local(async move {
+                spawn(async move {
                     if let Err(failure) = client.login(&return_to).await {
                         feed(&weak, Input::LoginFailed(failure));
                     }
@@ -269,7 +268,7 @@ impl Driver {
             }
             Command::CompleteLogin => {
                 let (weak, client) = (Rc::downgrade(self), self.client.clone());
-                spawn_local(async move {
+                spawn(async move {
                     let input = match client.complete_login().await {
                         Ok((session, return_to)) => Input::LoginCompleted { session, return_to },
                         Err(failure) => Input::LoginFailed(failure),
@@ -287,7 +286,7 @@ impl Driver {
                 refresh_token,
             } => {
                 let client = self.client.clone();
-                spawn_local(async move {
+                spawn(async move {
                     // Revoked first: the page leaves with the logout navigation.
                     if let Some(refresh_token) = refresh_token {
                         client.revoke(&refresh_token).await;
@@ -307,7 +306,7 @@ impl Driver {
         match &*self.lock.borrow() {
             Lock::Held { .. } => {
                 let weak = Rc::downgrade(self);
-                spawn_local(async move {
+                spawn(async move {
                     if let Some(driver) = weak.upgrade() {
                         driver.lock_granted();
                     }
@@ -327,7 +326,7 @@ impl Driver {
         };
         let name = self.client.renewal_lock_name();
         let weak = Rc::downgrade(self);
-        spawn_local(async move {
+        spawn(async move {
             let held = with_exclusive_lock(&name, LOCK_WAIT_MS, async move {
                 let _ = granted_tx.send(());
                 // Held until the release sender is used or dropped.
@@ -340,7 +339,7 @@ impl Driver {
             }
         });
         let weak = Rc::downgrade(self);
-        spawn_local(async move {
+        spawn(async move {
             if granted_rx.await.is_ok() {
                 if let Some(driver) = weak.upgrade() {
                     driver.lock_granted_for(generation);

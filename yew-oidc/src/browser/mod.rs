@@ -35,3 +35,18 @@ pub mod tabs;
 pub mod wake;
 
 pub use error::BrowserError;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// Runs `task` on the page's event loop (`wasm_bindgen_futures::spawn_local`). Every task of the
+/// library goes through one boxed instantiation of the executor's generic spawn: each distinct
+/// future type given to it directly would copy that code into the bundle again.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(task));
+}
+
+#[inline(never)]
+fn spawn_boxed(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}

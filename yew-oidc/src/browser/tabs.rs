@@ -230,7 +230,7 @@ async fn web_lock(name: &str, max_wait_ms: u32) -> Result<WebLock, BrowserError>
     // The browser may call `callback` until the request settles (even after this future is dropped,
     // should the abort come too late): it lives exactly that long.
     let settled = request.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    super::spawn(async move {
         let _ = JsFuture::from(settled).await;
         drop(callback);
     });
@@ -563,7 +563,7 @@ impl Drop for TabChannel {
 /// Delivers a storage-fallback message to the page's other channels of `name`, in a later task as a
 /// `BroadcastChannel` would.
 fn deliver_in_page(name: Rc<str>, from: u64, message: String) {
-    wasm_bindgen_futures::spawn_local(async move {
+    super::spawn(async move {
         let targets: Vec<(u64, OnMessage)> = LOCAL_SUBSCRIBERS.with(|subscribers| {
             subscribers
                 .borrow()
