@@ -52,39 +52,29 @@ pub struct AuthProviderProps {
 /// is held it renews it silently before it expires, in a hidden iframe it renders itself.
 #[function_component(AuthProvider)]
 pub fn auth_provider(props: &AuthProviderProps) -> Html {
+    // A configuration that cannot work: the app renders, signed-out with the failure, and nothing
+    // runs. (A plain branch, not a component of its own: each component costs the bundle its code.)
     let invalid = use_memo(props.config.clone(), |config| {
         config.validate().err().map(|error| {
-            AuthFailure::new(
+            Rc::new(View::failed(AuthFailure::new(
                 format!("The sign-in configuration is not valid: {error}."),
                 format!("config: {error:?}"),
-            )
+            )))
         })
     });
-    if let Some(failure) = &*invalid {
-        return html! { <InvalidConfig failure={failure.clone()} children={props.children.clone()} /> };
+    if let Some(view) = &*invalid {
+        let context = AuthContext {
+            view: view.clone(),
+            driver: None,
+        };
+        return html! {
+            <ContextProvider<AuthContext> {context}>{ props.children.clone() }</ContextProvider<AuthContext>>
+        };
     }
     html! {
         <Session config={props.config.clone()} on_event={props.on_event.clone()}>
             { props.children.clone() }
         </Session>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct InvalidConfigProps {
-    failure: AuthFailure,
-    children: Html,
-}
-
-/// A configuration that cannot work: the app renders, signed-out with the failure, and nothing runs.
-#[function_component(InvalidConfig)]
-fn invalid_config(props: &InvalidConfigProps) -> Html {
-    let view = use_memo(props.failure.clone(), |failure| {
-        View::failed(failure.clone())
-    });
-    let context = AuthContext { view, driver: None };
-    html! {
-        <ContextProvider<AuthContext> {context}>{ props.children.clone() }</ContextProvider<AuthContext>>
     }
 }
 

@@ -2,8 +2,10 @@
 //! renewed at once, the renewal runs (it fails: no provider listens at the issuer) and is logged,
 //! a retry is scheduled, and app code hears every log entry through `on_event`.
 
-use super::common::{mount_point, settle};
-use crate::{use_auth, AuthConfig, AuthProvider, LogEntry, LogKind, RenewalClass, StorageKind};
+use super::common::{mount_point, restore_fetch, settle, stand_in_fetch};
+use crate::{
+    use_auth, AuthConfig, AuthProvider, AuthState, LogEntry, LogKind, RenewalClass, StorageKind,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -102,4 +104,47 @@ async fn a_due_session_is_renewed_and_every_step_is_logged_and_heard() {
         next - now
     );
     assert_eq!(logged, 2);
+}
+
+thread_local! {
+    static INVALID_SEEN: RefCell<Option<AuthState>> = const { RefCell::new(None) };
+}
+
+#[function_component(InvalidWatcher)]
+fn invalid_watcher() -> Html {
+    let auth = use_auth();
+    INVALID_SEEN.with(|seen| *seen.borrow_mut() = Some(auth.state().clone()));
+    html! { <p id="invalid-watched">{ "the app" }</p> }
+}
+
+#[function_component(InvalidProvided)]
+fn invalid_provided() -> Html {
+    // Not an absolute http(s) URL: the configuration fails validation.
+    let config = Rc::new(AuthConfig::new("ftp://id.example.com", CLIENT));
+    html! { <AuthProvider {config}><InvalidWatcher /></AuthProvider> }
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_configuration_renders_the_app_with_the_failure_and_runs_nothing() {
+    let record = stand_in_fetch(r#"[[200, "{}", {}]]"#);
+    let root = mount_point();
+    yew::Renderer::<InvalidProvided>::with_root(root.clone()).render();
+    for _ in 0..10 {
+        settle().await;
+    }
+    restore_fetch();
+    assert_eq!(root.text_content().as_deref(), Some("the app"));
+    match INVALID_SEEN.with(|seen| seen.borrow().clone()) {
+        Some(AuthState::Failed(failure)) => {
+            assert!(
+                failure
+                    .message
+                    .starts_with("The sign-in configuration is not valid")
+                    && failure.message.contains("issuer"),
+                "{failure:?}"
+            );
+        }
+        other => panic!("state: {other:?}"),
+    }
+    assert_eq!(record.length(), 0, "no request is made");
 }
