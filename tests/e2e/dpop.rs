@@ -302,6 +302,19 @@ impl Attacker {
     }
 }
 
+/// Signed in, the provider on another site, `renewal` auto with `offline_access` (tokens that last:
+/// the test renews when it wants to).
+async fn signed_in_across_sites_with_refresh_tokens() -> Harness {
+    let h = Harness::builder()
+        .provider_cross_site()
+        .token_ttl(LONG_TTL_SECS)
+        .start()
+        .await;
+    configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
+    h.log_in().await;
+    h
+}
+
 async fn get_api(h: &Harness, headers: &[(&str, &str)]) -> http::Response {
     http::send_with(Method::GET, &h.provider.url("/api/ping"), headers, None)
         .await
@@ -336,13 +349,7 @@ fn assert_refused(response: &http::Response, reason: &str) {
 
 #[tokio::test]
 async fn tokens_copied_out_of_storage_are_refused_without_the_browsers_key() {
-    let h = Harness::builder()
-        .provider_cross_site()
-        .token_ttl(LONG_TTL_SECS)
-        .start()
-        .await;
-    configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
-    h.log_in().await;
+    let h = signed_in_across_sites_with_refresh_tokens().await;
     let session = h.stored_session().await;
     let access_token = session["access_token"].as_str().unwrap().to_owned();
     let refresh_token = session["refresh_token"].as_str().unwrap().to_owned();
@@ -394,13 +401,7 @@ async fn tokens_copied_out_of_storage_are_refused_without_the_browsers_key() {
 
 #[tokio::test]
 async fn a_replayed_proof_is_refused_by_the_api_and_the_token_endpoint() {
-    let h = Harness::builder()
-        .provider_cross_site()
-        .token_ttl(LONG_TTL_SECS)
-        .start()
-        .await;
-    configure(&h, json!({"renewal": "auto", "scope": OFFLINE_SCOPE}));
-    h.log_in().await;
+    let h = signed_in_across_sites_with_refresh_tokens().await;
     h.renew_now().await;
     assert!(renewal_succeeded(&h, 0).await.contains("by refresh token"));
     let (status, _) = api(&h).await;
