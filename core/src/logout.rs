@@ -157,8 +157,8 @@ pub enum LocalOnly {
 }
 
 /// What the app remembers across the logout's navigation (in `sessionStorage`, single-use), so that the
-/// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`): read straight, without the buffering an internally
-/// tagged enum needs.
+/// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`): read
+/// straight, without the buffering an internally tagged enum needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PendingLogout {
