@@ -116,11 +116,11 @@ async fn code_flow_sign_in_profile_api_reload_and_logout() {
     );
     // The provider's state left the address bar.
     assert_eq!(h.browser.current_url().await, h.app.url("/"));
-    let stored = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    assert_eq!(stored, Value::Null, "the session is still stored");
+    assert_eq!(
+        h.stored_session_text().await,
+        None,
+        "the session is still stored"
+    );
     let answer = silent_probe(&h).await;
     assert!(
         answer.contains("error=login_required"),
@@ -136,11 +136,7 @@ async fn es256_id_tokens_are_verified_too() {
         .start()
         .await;
     h.log_in().await;
-    let stored = h
-        .browser
-        .eval(&format!("return localStorage.getItem('{SESSION_KEY}')"))
-        .await;
-    let stored: Value = serde_json::from_str(stored.as_str().unwrap()).unwrap();
+    let stored: Value = serde_json::from_str(&h.stored_session_text().await.unwrap()).unwrap();
     let id_token = stored["id_token"].as_str().unwrap();
     let header = id_token.split('.').next().unwrap();
     assert!(
@@ -221,16 +217,9 @@ async fn a_corrupted_stored_session_means_signed_out() {
             class.contains("signed-out") && status.contains("could not be read"),
             "{corrupted}: `{class}`: {status}"
         );
-        let left = h
-            .browser
-            .eval_with(
-                "return localStorage.getItem(arguments[0])",
-                vec![json!(SESSION_KEY)],
-            )
-            .await;
         assert_eq!(
-            left,
-            Value::Null,
+            h.stored_session_text().await,
+            None,
             "{corrupted}: the refused value is removed"
         );
     }

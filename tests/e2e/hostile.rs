@@ -441,15 +441,8 @@ async fn another_origin_posting_look_alikes_is_ignored_while_the_app_renews() {
         // holds as a first party (the popup, where WebDriver still is), as if the user had signed in
         // there too.
         let seed = if matches!(place, AppAt::Frame(_)) && h.browser.engine() == Engine::WebKit {
-            let session = h
-                .browser
-                .eval_with(
-                    "return localStorage.getItem(arguments[0])",
-                    vec![json!(SESSION_KEY)],
-                )
-                .await;
-            assert!(session.is_string(), "no session in the popup: {session}");
-            Some(session)
+            let session = h.stored_session_text().await;
+            Some(json!(session.expect("no session in the popup")))
         } else {
             None
         };

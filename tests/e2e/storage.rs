@@ -100,17 +100,6 @@ async fn warnings(h: &Harness) -> Vec<String> {
         .collect()
 }
 
-async fn stored_session(h: &Harness) -> Option<String> {
-    let value = h
-        .browser
-        .eval_with(
-            "return localStorage.getItem(arguments[0])",
-            vec![json!(SESSION_KEY)],
-        )
-        .await;
-    value.as_str().map(str::to_owned)
-}
-
 /// A harness whose pages report their errors, signed in through the provider; returns the stored
 /// session it left in localStorage.
 async fn signed_in() -> (Harness, String) {
@@ -118,7 +107,8 @@ async fn signed_in() -> (Harness, String) {
     h.app.add_init_script(WATCH_ERRORS);
     h.log_in().await;
     assert_page_survived(&h, "after sign-in").await;
-    let stored = stored_session(&h)
+    let stored = h
+        .stored_session_text()
         .await
         .expect("a signed-in app keeps its session in localStorage");
     (h, stored)
@@ -141,7 +131,7 @@ async fn assert_refused(h: &Harness, fault: &str, value: &str) {
         "{fault}: {shown}\nstatus `{class}`: {text}"
     );
     assert_eq!(
-        stored_session(h).await,
+        h.stored_session_text().await,
         None,
         "{fault}: the refused value is removed"
     );
@@ -369,7 +359,11 @@ async fn assert_kept_in_memory(h: &Harness, fault: &str) -> String {
         class.contains("signed-in") && text.contains(DEMO_NAME),
         "{fault}: `{class}`: {text}"
     );
-    assert_eq!(stored_session(h).await, None, "{fault}: nothing stored");
+    assert_eq!(
+        h.stored_session_text().await,
+        None,
+        "{fault}: nothing stored"
+    );
     let warnings = warnings(h).await;
     assert!(
         warnings
