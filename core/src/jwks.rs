@@ -2,6 +2,7 @@
 //! choice of the key for a token. The key is then imported and used by WebCrypto in the glue, from
 //! [`Jwk::public_jwk_json`].
 
+use crate::fields;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -87,6 +88,28 @@ pub struct Jwk {
 }
 
 impl Jwk {
+    /// One member of a key set's `keys`: an object with a string `kty` and string (or null, or
+    /// absent) optional members; `None` for anything else, which the set skips.
+    fn from_member(entry: &Value) -> Option<Jwk> {
+        let object = entry.as_object()?;
+        let string = |name| {
+            fields::string(object, name)
+                .ok()
+                .map(|v| v.map(str::to_owned))
+        };
+        Some(Jwk {
+            kty: string("kty")??,
+            kid: string("kid")?,
+            key_use: string("use")?,
+            alg: string("alg")?,
+            n: string("n")?,
+            e: string("e")?,
+            crv: string("crv")?,
+            x: string("x")?,
+            y: string("y")?,
+        })
+    }
+
     /// The public members only, as JSON for WebCrypto's `importKey("jwk", ...)`: `kty` with `n`,
     /// `e` (RSA) or `crv`, `x`, `y` (EC), plus `alg` and `use` when the set states them (WebCrypto
     /// checks them against the import). Private members a broken set might carry never pass.
@@ -165,7 +188,7 @@ pub fn parse_jwks(json: &str) -> Result<Jwks, JwksError> {
     let keys: Vec<Jwk> = entries
         .into_iter()
         .take(MAX_KEYS)
-        .filter_map(|entry| serde_json::from_value(entry).ok())
+        .filter_map(|entry| Jwk::from_member(&entry))
         .collect();
     let usable = keys
         .iter()
@@ -329,11 +352,13 @@ mod tests {
             );
         };
         check(r#"{"keys":[{"kty":"RSA","n":"n","e":"AQAB"}]}"#, Ok(1));
-        // Unreadable keys are skipped, unknown members ignored, unknown key types kept but unused.
+        // Unreadable keys are skipped (no `kty`, a member of the wrong type), unknown members
+        // ignored, null members absent, unknown key types kept but unused.
         check(
             r#"{"keys":[{"n":"no kty"},{"kty":5},"x",{"kty":"RSA","n":"n","e":"AQAB","x5c":["MII"]},
-                {"kty":"OKP","crv":"Ed25519","x":"x"}]}"#,
-            Ok(2),
+                {"kty":"OKP","crv":"Ed25519","x":"x"},{"kty":"RSA","n":"n","e":"AQAB","kid":7},
+                {"kty":"RSA","n":"n","e":"AQAB","kid":null},{"kty":null,"n":"n","e":"AQAB"}]}"#,
+            Ok(3),
         );
         check("", Err(JwksError::NotJson));
         check("<html></html>", Err(JwksError::NotJson));

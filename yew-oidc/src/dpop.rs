@@ -73,7 +73,7 @@ mod keys {
         Answer, ProofClaims, PublicKey, Server,
     };
     use std::cell::RefCell;
-    use std::collections::HashMap;
+    use crate::small_map::SmallMap;
     use std::rc::Rc;
     use wasm_bindgen::JsCast;
 
@@ -170,8 +170,8 @@ mod keys {
         namespace: String,
         /// Keys outlive the page (IndexedDB): storage `local` or `session`.
         persistent: bool,
-        keys: RefCell<HashMap<String, Rc<DpopKey>>>,
-        nonces: RefCell<HashMap<String, String>>,
+        keys: RefCell<SmallMap<String, Rc<DpopKey>>>,
+        nonces: RefCell<SmallMap<String, String>>,
     }
 
     impl Dpop {
@@ -179,8 +179,8 @@ mod keys {
             Dpop {
                 namespace: namespace.to_owned(),
                 persistent: storage != StorageKind::Memory,
-                keys: RefCell::new(HashMap::new()),
-                nonces: RefCell::new(HashMap::new()),
+                keys: RefCell::new(SmallMap::new()),
+                nonces: RefCell::new(SmallMap::new()),
             }
         }
 

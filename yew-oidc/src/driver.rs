@@ -17,6 +17,7 @@ use crate::browser::wake::{on_wake, WakeGuard, WakeReason};
 use crate::browser::{clock, navigation, random, spawn};
 use crate::client::AuthClient;
 use crate::renewer::{SilentOutcome, SilentRequest};
+use crate::small_map::SmallMap;
 use futures_channel::oneshot;
 use gloo::timers::callback::Timeout;
 use oidc_renew_core::keeper::{Command, Input, Keeper, RenewalRequest, TabNote, Wake};
@@ -24,7 +25,6 @@ use oidc_renew_core::schedule::timer_delay;
 use oidc_renew_core::state::AuthState;
 use oidc_renew_core::status::{LogEntry, RenewalStatus};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use yew::Callback;
 
@@ -98,7 +98,7 @@ pub(crate) struct Driver {
     lock: RefCell<Lock>,
     lock_generation: Cell<u64>,
     /// The renewals waiting for their frame's outcome, by id.
-    waiters: RefCell<HashMap<u64, oneshot::Sender<SilentOutcome>>>,
+    waiters: RefCell<SmallMap<u64, oneshot::Sender<SilentOutcome>>>,
     channel: RefCell<Option<TabChannel>>,
     subscription: RefCell<Option<Subscription>>,
     wake: RefCell<Option<WakeGuard>>,
@@ -117,7 +117,7 @@ impl Driver {
             timer: RefCell::new(None),
             lock: RefCell::new(Lock::Idle),
             lock_generation: Cell::new(0),
-            waiters: RefCell::new(HashMap::new()),
+            waiters: RefCell::new(SmallMap::new()),
             channel: RefCell::new(None),
             subscription: RefCell::new(None),
             wake: RefCell::new(None),

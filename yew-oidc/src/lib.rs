@@ -55,6 +55,7 @@ mod guard;
 mod hooks;
 mod provider;
 mod renewer;
+mod small_map;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;

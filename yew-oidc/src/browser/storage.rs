@@ -4,8 +4,8 @@
 //! there, so the caller parses and validates what it reads.
 
 use super::error::{js_message, window, BrowserError};
+use crate::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Where a [`Store`] keeps its values.
@@ -30,7 +30,7 @@ pub fn storage_area_name(area: StorageArea) -> &'static str {
 
 thread_local! {
     /// The memory area: one map for the page (wasm is single-threaded), keys already namespaced.
-    static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    static MEMORY: RefCell<SmallMap<String, String>> = const { RefCell::new(SmallMap::new()) };
     /// Whether the fallback warning was logged, for `localStorage` and `sessionStorage`.
     static WARNED: Cell<[bool; 2]> = const { Cell::new([false; 2]) };
 }
