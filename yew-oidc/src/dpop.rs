@@ -67,13 +67,13 @@ mod keys {
     use crate::browser::dpop_keys::{self, KeyPair};
     use crate::browser::http::{self, HttpResponse};
     use crate::browser::{clock, random};
+    use crate::small_map::SmallMap;
     use oidc_renew_core::config::StorageKind;
     use oidc_renew_core::dpop::{
         ath, compact, fresh_nonce, htu, jti, retry_nonce, server_of, signing_input, thumbprint,
         Answer, ProofClaims, PublicKey, Server,
     };
     use std::cell::RefCell;
-    use crate::small_map::SmallMap;
     use std::rc::Rc;
     use wasm_bindgen::JsCast;
 
