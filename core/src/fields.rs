@@ -89,6 +89,23 @@ pub(crate) fn unsigned(object: &Object, name: &str) -> Result<Option<u64>, Wrong
     }
 }
 
+/// A whole number in `i64` (no fraction, no exponent, no quotes): what this app itself wrote.
+pub(crate) fn integer(object: &Object, name: &str) -> Result<Option<i64>, WrongType> {
+    match member(object, name) {
+        None => Ok(None),
+        Some(value) => value.as_i64().map(Some).ok_or(WrongType),
+    }
+}
+
+/// A whole non-negative number in `u64` (no fraction, no exponent, no quotes): what this app
+/// itself wrote.
+pub(crate) fn whole(object: &Object, name: &str) -> Result<Option<u64>, WrongType> {
+    match member(object, name) {
+        None => Ok(None),
+        Some(value) => value.as_u64().map(Some).ok_or(WrongType),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +143,13 @@ mod tests {
         assert_eq!(unsigned(&doc, "neg"), Err(WrongType));
         assert_eq!(unsigned(&doc, "f"), Err(WrongType));
         assert_eq!(unsigned(&doc, "qneg"), Err(WrongType));
+        assert_eq!(integer(&doc, "neg"), Ok(Some(-1)));
+        assert_eq!(integer(&doc, "n"), Ok(None));
+        for name in ["f", "big", "qs", "s"] {
+            assert_eq!(integer(&doc, name), Err(WrongType), "{name}");
+            assert_eq!(whole(&doc, name), Err(WrongType), "{name}");
+        }
+        assert_eq!(whole(&doc, "i"), Ok(Some(5)));
+        assert_eq!(whole(&doc, "neg"), Err(WrongType));
     }
 }

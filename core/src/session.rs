@@ -5,9 +5,11 @@
 //! any failure means "signed out" — never a panic or a blank page.
 
 use super::dpop::{is_thumbprint, TokenType};
+use super::fields::{self, Object, WrongType};
 use super::id_token::IdClaims;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::error::Category;
+use serde_json::Value;
 use std::fmt;
 
 /// Longest session lifetime kept, in milliseconds (24 hours). Longer `expires_in` values are
@@ -23,7 +25,7 @@ pub const MAX_STORED_SESSION_LEN: usize = 64 * 1024;
 
 /// A refresh token: a credential that outlives the access token, so it never shows in a log
 /// (`Debug` prints its length only) and is sent only in a token or revocation request's body.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[derive(Serialize, Clone, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct RefreshToken(String);
 
@@ -46,7 +48,7 @@ impl fmt::Debug for RefreshToken {
 }
 
 /// A signed-in session. Times in milliseconds since the Unix epoch. Its `Debug` form shows no token.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[derive(Serialize, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The bearer token for API calls.
     pub access_token: String,
@@ -62,20 +64,19 @@ pub struct Session {
     pub claims: IdClaims,
     /// The API audience the access token was requested for (the configured `audience`). Absent in
     /// sessions stored without one.
-    #[serde(default)]
     pub audience: Option<String>,
     /// The refresh token, when the provider issued one (renewal then uses it instead of the iframe,
     /// by the configured `renewal`). Stored where the session is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshToken>,
     /// How the access token is sent: `Bearer`, or `DPoP` with a proof signed by the key whose
     /// thumbprint is [`dpop_jkt`](Self::dpop_jkt) (its refresh token is bound to that key too).
     /// Absent in stored sessions of bearer tokens.
-    #[serde(default, skip_serializing_if = "TokenType::is_bearer")]
+    #[serde(skip_serializing_if = "TokenType::is_bearer")]
     pub token_type: TokenType,
     /// The RFC 7638 thumbprint of the DPoP key the tokens are bound to (never the key itself: that
     /// stays in the browser's key store); present exactly when `token_type` is `DPoP`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
 }
 
@@ -315,12 +316,12 @@ impl Session {
         if text.len() > MAX_STORED_SESSION_LEN {
             return Err(StoredSessionError::TooLarge);
         }
-        let session: Session =
-            serde_json::from_str(text).map_err(|error| match error.classify() {
-                Category::Eof => StoredSessionError::Truncated,
-                Category::Data => StoredSessionError::WrongShape(error.to_string()),
-                Category::Syntax | Category::Io => StoredSessionError::Corrupted,
-            })?;
+        let stored: Value = serde_json::from_str(text).map_err(|error| match error.classify() {
+            Category::Eof => StoredSessionError::Truncated,
+            Category::Data => StoredSessionError::WrongShape(error.to_string()),
+            Category::Syntax | Category::Io => StoredSessionError::Corrupted,
+        })?;
+        let session = read_stored(&stored).map_err(StoredSessionError::WrongShape)?;
         for (name, value) in [
             ("access_token", &session.access_token),
             ("id_token", &session.id_token),
@@ -382,6 +383,78 @@ impl Session {
         }
         Ok(session)
     }
+}
+
+/// The members of a stored session (as [`Session::to_stored`] writes them), each of its type: a
+/// required one absent, or any of another type, is an error that names it; `null` is an absent
+/// member, unknown members are ignored. Read by hand rather than by a derived `Deserialize`, whose
+/// visitors for the session and its claims weighed several KB in every app.
+fn read_stored(stored: &Value) -> Result<Session, String> {
+    fn object<'a>(value: Option<&'a Value>, name: &str) -> Result<&'a Object, String> {
+        match value {
+            Some(Value::Object(object)) => Ok(object),
+            _ => Err(format!("`{name}` must be a JSON object")),
+        }
+    }
+    let session = object(Some(stored), "the stored session")?;
+    let claims = object(session.get("claims"), "claims")?;
+    let wrong = |name: &str, expected: &str| format!("`{name}` must be {expected}");
+    let text = |object: &Object, name: &str| {
+        fields::string(object, name)
+            .map(|value| value.map(str::to_owned))
+            .map_err(|WrongType| wrong(name, "a string"))
+    };
+    let required =
+        |object: &Object, name: &str| text(object, name)?.ok_or_else(|| wrong(name, "present"));
+    let whole = |name: &str| {
+        fields::whole(session, name)
+            .map_err(|WrongType| wrong(name, "a whole number of milliseconds"))?
+            .ok_or_else(|| wrong(name, "present"))
+    };
+    let seconds = |name: &str| {
+        fields::integer(claims, name).map_err(|WrongType| wrong(name, "a whole number of seconds"))
+    };
+    let aud = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many
+            .iter()
+            .map(|one| one.as_str().map(str::to_owned))
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| wrong("aud", "a string or an array of strings"))?,
+        _ => return Err(wrong("aud", "a string or an array of strings")),
+    };
+    let token_type = match text(session, "token_type")?.as_deref() {
+        None | Some("Bearer") => TokenType::Bearer,
+        Some("DPoP") => TokenType::DPoP,
+        Some(_) => return Err(wrong("token_type", "\"Bearer\" or \"DPoP\"")),
+    };
+    Ok(Session {
+        access_token: required(session, "access_token")?,
+        id_token: required(session, "id_token")?,
+        expires_at_ms: whole("expires_at_ms")?,
+        issued_at_ms: whole("issued_at_ms")?,
+        scope: text(session, "scope")?,
+        claims: IdClaims {
+            sub: required(claims, "sub")?,
+            iss: required(claims, "iss")?,
+            aud,
+            exp: seconds("exp")?.ok_or_else(|| wrong("exp", "present"))?,
+            iat: seconds("iat")?.ok_or_else(|| wrong("iat", "present"))?,
+            auth_time: seconds("auth_time")?,
+            nonce: text(claims, "nonce")?,
+            azp: text(claims, "azp")?,
+            name: text(claims, "name")?,
+            email: text(claims, "email")?,
+            email_verified: fields::boolean(claims, "email_verified")
+                .map_err(|WrongType| wrong("email_verified", "true or false"))?,
+            preferred_username: text(claims, "preferred_username")?,
+            picture: text(claims, "picture")?,
+        },
+        audience: text(session, "audience")?,
+        refresh_token: text(session, "refresh_token")?.map(RefreshToken),
+        token_type,
+        dpop_jkt: text(session, "dpop_jkt")?,
+    })
 }
 
 #[cfg(test)]
@@ -605,6 +678,41 @@ mod tests {
             NOW_MS - ISSUED_AT_LEEWAY_MS,
             Ok(session()),
         );
+    }
+
+    #[test]
+    fn stored_members_read_as_written_and_as_other_writers_may() {
+        // Every optional member present (the claims' display members, auth_time, a refresh token).
+        let mut claims = test_support::claims(NOW_SECS);
+        claims.auth_time = Some(NOW_SECS - 5);
+        claims.azp = Some(OWNER.client_id.into());
+        claims.preferred_username = Some("ada".into());
+        claims.picture = Some("https://pictures.example/ada.png".into());
+        let full = Session {
+            claims,
+            ..session().with_refresh_token(Some("rt".into()))
+        };
+        check(&full.to_stored(), NOW_MS, Ok(full.clone()));
+        // One audience as a string, as an id_token may state it; unknown members ignored.
+        let mut one = session();
+        one.claims.aud = vec![OWNER.client_id.into()];
+        let text = stored_with(&["claims", "aud"], json!(OWNER.client_id));
+        check(&text, NOW_MS, Ok(one));
+        check(
+            &stored_with(&["extra"], json!({"x": 1})),
+            NOW_MS,
+            Ok(session()),
+        );
+        // The token type is one of two names, as written.
+        for raw in ["\"dpop\"", "\"Basic\"", "1"] {
+            assert_wrong_shape(&stored_with_raw(&["token_type"], raw));
+        }
+        let Err(StoredSessionError::WrongShape(why)) =
+            Session::from_stored(&stored_with(&["issued_at_ms"], json!(1.5)), NOW_MS, &OWNER)
+        else {
+            panic!("a fractional time is a wrong shape");
+        };
+        assert!(why.contains("`issued_at_ms`"), "{why}");
     }
 
     #[test]
