@@ -52,71 +52,73 @@ pub struct AuthProviderProps {
 /// is held it renews it silently before it expires, in a hidden iframe it renders itself.
 #[function_component(AuthProvider)]
 pub fn auth_provider(props: &AuthProviderProps) -> Html {
-    // A configuration that cannot work: the app renders, signed-out with the failure, and nothing
-    // runs. (A plain branch, not a component of its own: each component costs the bundle its code.)
-    let invalid = use_memo(props.config.clone(), |config| {
-        config.validate().err().map(|error| {
-            Rc::new(View::failed(AuthFailure::new(
-                format!("The sign-in configuration is not valid: {error}."),
-                format!("config: {error:?}"),
-            )))
-        })
-    });
-    if let Some(view) = &*invalid {
-        let context = AuthContext {
-            view: view.clone(),
-            driver: None,
-        };
-        return html! {
-            <ContextProvider<AuthContext> {context}>{ props.children.clone() }</ContextProvider<AuthContext>>
-        };
-    }
-    html! {
-        <Session config={props.config.clone()} on_event={props.on_event.clone()}>
-            { props.children.clone() }
-        </Session>
-    }
-}
+    // One component, its hooks called the same way whatever the configuration (a component more
+    // would cost the bundle its code). A configuration that cannot work has no driver: the app
+    // renders, signed-out with the failure, and nothing runs.
 
-#[function_component(Session)]
-fn session(props: &AuthProviderProps) -> Html {
     // Read once, at mount: the page the provider redirected back to.
     let on_callback = *use_memo((), |_| {
         crate::browser::navigation::is_at_path(&props.config.redirect_path)
     });
     let view = use_state(|| Rc::new(View::initial(on_callback)));
     let request = use_state(|| None::<SilentRequest>);
-    let driver = use_memo(props.config.clone(), |config| {
-        Driver::new(AuthClient::new(config.clone()))
+    let driver = use_memo(props.config.clone(), |config| match config.validate() {
+        Ok(()) => Ok(Driver::new(AuthClient::new(config.clone()))),
+        Err(error) => Err(Rc::new(View::failed(AuthFailure::new(
+            format!("The sign-in configuration is not valid: {error}."),
+            format!("config: {error:?}"),
+        )))),
     });
 
     {
-        let (view, request) = (view.setter(), request.setter());
-        let driver = (*driver).clone();
-        // A new configuration makes a new driver (the memo above): the old one stops.
-        use_effect_with(props.config.clone(), move |_| {
-            let outlets = Outlets {
-                view: Callback::from(move |new| view.set(new)),
-                request: Callback::from(move |new| request.set(new)),
-            };
-            driver.start(outlets, on_callback);
-            let driver = driver.clone();
-            move || driver.stop()
+        // Before the start below (effects run in order): the start's own events reach the app. And
+        // again for a new driver (a new configuration).
+        let driver = (*driver).as_ref().ok().cloned();
+        let deps = (props.config.clone(), props.on_event.clone());
+        use_effect_with(deps, move |(_, on_event)| {
+            if let Some(driver) = driver {
+                driver.set_on_event(on_event.clone())
+            }
         });
     }
     {
-        let driver = (*driver).clone();
-        use_effect_with(props.on_event.clone(), move |on_event| {
-            driver.set_on_event(on_event.clone())
+        let (view, request) = (view.setter(), request.setter());
+        let driver = (*driver).as_ref().ok().cloned();
+        // A new configuration makes a new driver (the memo above): the old one stops.
+        use_effect_with(props.config.clone(), move |_| {
+            if let Some(driver) = &driver {
+                let outlets = Outlets {
+                    view: Callback::from(move |new| view.set(new)),
+                    request: Callback::from(move |new| request.set(new)),
+                };
+                driver.start(outlets, on_callback);
+            }
+            move || {
+                if let Some(driver) = driver {
+                    driver.stop()
+                }
+            }
         });
     }
 
+    let driver = match &*driver {
+        Ok(driver) => driver.clone(),
+        Err(view) => {
+            let context = AuthContext {
+                view: view.clone(),
+                driver: None,
+            };
+            return html! {
+                <ContextProvider<AuthContext> {context}>{ props.children.clone() }</ContextProvider<AuthContext>>
+            };
+        }
+    };
     let on_outcome = {
-        let driver = (*driver).clone();
+        let driver = driver.clone();
         Callback::from(move |(id, outcome)| driver.outcome(id, outcome))
     };
     let on_ignored = {
-        let driver = (*driver).clone();
+        let driver = driver.clone();
         Callback::from(move |reason: IgnoredMessage| {
             driver.feed(oidc_renew_core::keeper::Input::MessageIgnored(reason))
         })
@@ -124,7 +126,7 @@ fn session(props: &AuthProviderProps) -> Html {
     let completing = view.completing;
     let context = AuthContext {
         view: (*view).clone(),
-        driver: Some((*driver).clone()),
+        driver: Some(driver),
     };
     html! {
         <ContextProvider<AuthContext> {context}>
