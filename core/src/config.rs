@@ -339,12 +339,15 @@ impl AuthConfig {
             };
             match names.iter().position(|name| *name == value) {
                 Some(index) => Ok(Some(index)),
-                None if field == "logout_method" => Err(ConfigError::whole(format!(
-                    "`logout_method` must be \"get\" (the default: a redirect, which every provider \
-                     takes) or \"post\" (a form, for providers that take it), not {value:?}"
-                ))),
+                // Its message, as when the method is read on its own.
+                None if field == "logout_method" => Err(ConfigError::whole(
+                    LogoutMethod::try_from(value).err().unwrap_or_default(),
+                )),
                 None => {
-                    let expected = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>();
+                    let expected = names
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>();
                     Err(not_valid(format_args!(
                         "unknown variant `{value}` for `{field}`, expected {}",
                         expected.join(" or ")

@@ -106,6 +106,88 @@ pub(crate) fn whole(object: &Object, name: &str) -> Result<Option<u64>, WrongTyp
     }
 }
 
+/// Why a value this app stored (a session, a login transaction, a pending logout, a tab message)
+/// cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// The JSON ends early: a half-written value.
+    Truncated,
+    /// Not JSON.
+    Corrupted,
+    /// JSON of another shape: a member absent or of another type; says which.
+    WrongShape(String),
+}
+
+/// Parses a stored JSON object.
+pub(crate) fn stored_object(text: &str) -> Result<Object, Unreadable> {
+    use serde_json::error::Category;
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Unreadable::WrongShape("not a JSON object".into())),
+        Err(error) => Err(match error.classify() {
+            Category::Eof => Unreadable::Truncated,
+            Category::Data => Unreadable::WrongShape(error.to_string()),
+            Category::Syntax | Category::Io => Unreadable::Corrupted,
+        }),
+    }
+}
+
+/// Typed reads of a stored object's members, each error naming the member (`null` is an absent
+/// member, unknown members are ignored). These replace derived `Deserialize` impls: one small
+/// reader instead of a visitor per stored type in every app's bundle.
+pub(crate) struct Members<'a>(pub &'a Object);
+
+impl<'a> Members<'a> {
+    fn wrong(name: &str, expected: &str) -> Unreadable {
+        Unreadable::WrongShape(format!("`{name}` must be {expected}"))
+    }
+
+    /// A member that must be present.
+    pub fn required<T>(name: &str, value: Option<T>) -> Result<T, Unreadable> {
+        value.ok_or_else(|| Members::wrong(name, "present"))
+    }
+
+    pub fn text(&self, name: &str) -> Result<Option<String>, Unreadable> {
+        string(self.0, name)
+            .map(|value| value.map(str::to_owned))
+            .map_err(|WrongType| Members::wrong(name, "a string"))
+    }
+
+    pub fn whole(&self, name: &str) -> Result<Option<u64>, Unreadable> {
+        whole(self.0, name).map_err(|WrongType| Members::wrong(name, "a whole number"))
+    }
+
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, Unreadable> {
+        integer(self.0, name).map_err(|WrongType| Members::wrong(name, "a whole number"))
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, Unreadable> {
+        boolean(self.0, name).map_err(|WrongType| Members::wrong(name, "true or false"))
+    }
+
+    /// A member that is an object.
+    pub fn object(&self, name: &str) -> Result<Members<'a>, Unreadable> {
+        match self.0.get(name) {
+            Some(Value::Object(object)) => Ok(Members(object)),
+            _ => Err(Members::wrong(name, "a JSON object")),
+        }
+    }
+
+    /// A member that is one of `names`: its index.
+    pub fn choice(&self, name: &str, names: &[&str]) -> Result<Option<usize>, Unreadable> {
+        let Some(value) = self.text(name)? else {
+            return Ok(None);
+        };
+        match names.iter().position(|known| *known == value) {
+            Some(index) => Ok(Some(index)),
+            None => Err(Members::wrong(
+                name,
+                &format!("one of {}", names.join(", ")),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,13 +35,15 @@
 //!   glue): a visitor who never signed in costs the provider nothing.
 
 use crate::config::{AuthConfig, RenewalMode, StorageKind};
+use crate::fields::Members;
 use crate::id_token::IdTokenError;
 use crate::renewal::{Channel, RenewalClass, RenewalError};
 use crate::schedule::{self, renew_at, DEFAULT_LEAD_MS};
 use crate::session::{RefreshToken, Session, SessionOwner, StoredSessionError};
 use crate::state::{reduce, AuthEvent, AuthFailure, AuthState, SignOutReason};
 use crate::status::{IgnoredMessage, LogEntry, RenewalStatus, StatusNote, Then, TokenSpan};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 /// How long restoring an expired session keeps retrying through transient failures (an outage, a
 /// laptop waking without network) before the user is signed out.
@@ -128,9 +130,9 @@ pub enum TabNote {
     SignedOut,
 }
 
-/// Externally tagged (`{"session":{"session":"…"}}`, `"signed_out"`): serde reads it straight, where
-/// an internally tagged enum buffers the whole message first (and costs the bundle that code).
-#[derive(Serialize, Deserialize)]
+/// Externally tagged (`{"session":{"session":"…"}}`, `"signed_out"`), as serde writes it;
+/// [`TabNote::decode`] reads it by hand.
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum TabWire {
     Session { session: String },
@@ -153,11 +155,20 @@ impl TabNote {
     /// ours, or a session that is not `owner`'s or cannot be used (the channel is open to every
     /// script of the origin).
     pub fn decode(text: &str, now_ms: u64, owner: &SessionOwner<'_>) -> Option<TabNote> {
-        match serde_json::from_str::<TabWire>(text).ok()? {
-            TabWire::Session { session } => Session::from_stored(&session, now_ms, owner)
-                .ok()
-                .map(TabNote::Session),
-            TabWire::SignedOut => Some(TabNote::SignedOut),
+        // A string, or an object of one member (read by hand: see `fields::Members`).
+        match serde_json::from_str::<Value>(text).ok()? {
+            Value::String(note) if note == "signed_out" => Some(TabNote::SignedOut),
+            Value::Object(wire) if wire.len() == 1 => {
+                let session = Members(&wire)
+                    .object("session")
+                    .ok()?
+                    .text("session")
+                    .ok()??;
+                Session::from_stored(&session, now_ms, owner)
+                    .ok()
+                    .map(TabNote::Session)
+            }
+            _ => None,
         }
     }
 }
@@ -1664,9 +1675,17 @@ mod tests {
             r#"{"session":"{}"}"#,
             r#""x""#,
             r#"{"kind":"signed_out"}"#,
+            r#"{"signed_out":null}"#,
+            r#"["signed_out"]"#,
         ] {
             assert_eq!(TabNote::decode(text, T0, &owner), None, "{text}");
         }
+        // Our message with a member more is not ours.
+        let mut wire: Value =
+            serde_json::from_str(&TabNote::Session(session("at-1", T0)).encode()).unwrap();
+        wire["extra"] = Value::Bool(true);
+        let text = wire.to_string();
+        assert_eq!(TabNote::decode(&text, T0, &owner), None, "{text}");
     }
 
     #[test]

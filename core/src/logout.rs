@@ -45,8 +45,9 @@ use super::state::SignOutReason;
 use super::urls::append_query;
 use crate::config::ProviderKind;
 // Defined with the configuration (whose field it is), so that config.rs imports nothing of this module.
+use super::fields::{self, Members, Object, Unreadable};
 pub use crate::config::LogoutMethod;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A logout at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +148,7 @@ pub const LOGOUT_TTL_MS: u64 = super::transaction::TRANSACTION_TTL_MS;
 const MAX_PENDING_LEN: usize = 1024;
 
 /// Why the sign-out stayed local.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LocalOnly {
     /// The provider states no `end_session_endpoint` (and the dialect is not Auth0's).
@@ -159,7 +160,7 @@ pub enum LocalOnly {
 /// What the app remembers across the logout's navigation (in `sessionStorage`, single-use), so that the
 /// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`): read
 /// straight, without the buffering an internally tagged enum needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PendingLogout {
     /// Sent to the provider, which must come back with `state` (`None`: Auth0's `/v2/logout`, which
@@ -184,6 +185,32 @@ impl PendingLogout {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The stored form read back (see [`Members`]): one member, the variant, holding its fields.
+    fn read(stored: &Object) -> Result<PendingLogout, Unreadable> {
+        let created_at = |fields: &Members<'_>| {
+            Members::required("created_at_ms", fields.whole("created_at_ms")?)
+        };
+        let stored = Members(stored);
+        if stored.0.len() != 1 {
+            return Err(Unreadable::WrongShape("one member: the variant".into()));
+        }
+        if let Ok(fields) = stored.object("at_provider") {
+            return Ok(PendingLogout::AtProvider {
+                state: fields.text("state")?,
+                created_at_ms: created_at(&fields)?,
+            });
+        }
+        let fields = stored.object("local_only")?;
+        let reason = fields.choice("reason", &["unsupported", "unreachable"])?;
+        Ok(PendingLogout::LocalOnly {
+            reason: match Members::required("reason", reason)? {
+                0 => LocalOnly::Unsupported,
+                _ => LocalOnly::Unreachable,
+            },
+            created_at_ms: created_at(&fields)?,
+        })
+    }
 }
 
 /// Where the browser is when the app starts after a logout.
@@ -207,7 +234,7 @@ pub fn logout_outcome(stored: &str, now_ms: u64, landing: Landing<'_>) -> Option
     if stored.len() > MAX_PENDING_LEN {
         return None;
     }
-    let pending: PendingLogout = serde_json::from_str(stored).ok()?;
+    let pending = PendingLogout::read(&fields::stored_object(stored).ok()?).ok()?;
     let created_at_ms = match &pending {
         PendingLogout::AtProvider { created_at_ms, .. }
         | PendingLogout::LocalOnly { created_at_ms, .. } => *created_at_ms,

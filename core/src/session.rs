@@ -5,10 +5,9 @@
 //! any failure means "signed out" — never a panic or a blank page.
 
 use super::dpop::{is_thumbprint, TokenType};
-use super::fields::{self, Object, WrongType};
+use super::fields::{self, Members, Unreadable};
 use super::id_token::IdClaims;
 use serde::Serialize;
-use serde_json::error::Category;
 use serde_json::Value;
 use std::fmt;
 
@@ -316,12 +315,13 @@ impl Session {
         if text.len() > MAX_STORED_SESSION_LEN {
             return Err(StoredSessionError::TooLarge);
         }
-        let stored: Value = serde_json::from_str(text).map_err(|error| match error.classify() {
-            Category::Eof => StoredSessionError::Truncated,
-            Category::Data => StoredSessionError::WrongShape(error.to_string()),
-            Category::Syntax | Category::Io => StoredSessionError::Corrupted,
-        })?;
-        let session = read_stored(&stored).map_err(StoredSessionError::WrongShape)?;
+        let session = fields::stored_object(text)
+            .and_then(|stored| read_stored(&Members(&stored)))
+            .map_err(|error| match error {
+                Unreadable::Truncated => StoredSessionError::Truncated,
+                Unreadable::Corrupted => StoredSessionError::Corrupted,
+                Unreadable::WrongShape(why) => StoredSessionError::WrongShape(why),
+            })?;
         for (name, value) in [
             ("access_token", &session.access_token),
             ("id_token", &session.id_token),
@@ -385,75 +385,49 @@ impl Session {
     }
 }
 
-/// The members of a stored session (as [`Session::to_stored`] writes them), each of its type: a
-/// required one absent, or any of another type, is an error that names it; `null` is an absent
-/// member, unknown members are ignored. Read by hand rather than by a derived `Deserialize`, whose
-/// visitors for the session and its claims weighed several KB in every app.
-fn read_stored(stored: &Value) -> Result<Session, String> {
-    fn object<'a>(value: Option<&'a Value>, name: &str) -> Result<&'a Object, String> {
-        match value {
-            Some(Value::Object(object)) => Ok(object),
-            _ => Err(format!("`{name}` must be a JSON object")),
-        }
-    }
-    let session = object(Some(stored), "the stored session")?;
-    let claims = object(session.get("claims"), "claims")?;
-    let wrong = |name: &str, expected: &str| format!("`{name}` must be {expected}");
-    let text = |object: &Object, name: &str| {
-        fields::string(object, name)
-            .map(|value| value.map(str::to_owned))
-            .map_err(|WrongType| wrong(name, "a string"))
-    };
-    let required =
-        |object: &Object, name: &str| text(object, name)?.ok_or_else(|| wrong(name, "present"));
-    let whole = |name: &str| {
-        fields::whole(session, name)
-            .map_err(|WrongType| wrong(name, "a whole number of milliseconds"))?
-            .ok_or_else(|| wrong(name, "present"))
-    };
-    let seconds = |name: &str| {
-        fields::integer(claims, name).map_err(|WrongType| wrong(name, "a whole number of seconds"))
-    };
-    let aud = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.clone()],
+/// The members of a stored session, as [`Session::to_stored`] writes them (see [`Members`]).
+fn read_stored(session: &Members<'_>) -> Result<Session, Unreadable> {
+    let claims = session.object("claims")?;
+    let aud = match claims.0.get("aud") {
+        Some(Value::String(one)) => Some(vec![one.clone()]),
         Some(Value::Array(many)) => many
             .iter()
             .map(|one| one.as_str().map(str::to_owned))
-            .collect::<Option<Vec<String>>>()
-            .ok_or_else(|| wrong("aud", "a string or an array of strings"))?,
-        _ => return Err(wrong("aud", "a string or an array of strings")),
+            .collect::<Option<Vec<String>>>(),
+        _ => None,
     };
-    let token_type = match text(session, "token_type")?.as_deref() {
-        None | Some("Bearer") => TokenType::Bearer,
-        Some("DPoP") => TokenType::DPoP,
-        Some(_) => return Err(wrong("token_type", "\"Bearer\" or \"DPoP\"")),
+    let aud = aud.ok_or_else(|| {
+        Unreadable::WrongShape("`aud` must be a string or an array of strings".into())
+    })?;
+    let token_type = match session.choice("token_type", &["Bearer", "DPoP"])? {
+        None | Some(0) => TokenType::Bearer,
+        Some(_) => TokenType::DPoP,
     };
     Ok(Session {
-        access_token: required(session, "access_token")?,
-        id_token: required(session, "id_token")?,
-        expires_at_ms: whole("expires_at_ms")?,
-        issued_at_ms: whole("issued_at_ms")?,
-        scope: text(session, "scope")?,
+        access_token: Members::required("access_token", session.text("access_token")?)?,
+        id_token: Members::required("id_token", session.text("id_token")?)?,
+        expires_at_ms: Members::required("expires_at_ms", session.whole("expires_at_ms")?)?,
+        issued_at_ms: Members::required("issued_at_ms", session.whole("issued_at_ms")?)?,
+        scope: session.text("scope")?,
         claims: IdClaims {
-            sub: required(claims, "sub")?,
-            iss: required(claims, "iss")?,
+            sub: Members::required("sub", claims.text("sub")?)?,
+            iss: Members::required("iss", claims.text("iss")?)?,
             aud,
-            exp: seconds("exp")?.ok_or_else(|| wrong("exp", "present"))?,
-            iat: seconds("iat")?.ok_or_else(|| wrong("iat", "present"))?,
-            auth_time: seconds("auth_time")?,
-            nonce: text(claims, "nonce")?,
-            azp: text(claims, "azp")?,
-            name: text(claims, "name")?,
-            email: text(claims, "email")?,
-            email_verified: fields::boolean(claims, "email_verified")
-                .map_err(|WrongType| wrong("email_verified", "true or false"))?,
-            preferred_username: text(claims, "preferred_username")?,
-            picture: text(claims, "picture")?,
+            exp: Members::required("exp", claims.integer("exp")?)?,
+            iat: Members::required("iat", claims.integer("iat")?)?,
+            auth_time: claims.integer("auth_time")?,
+            nonce: claims.text("nonce")?,
+            azp: claims.text("azp")?,
+            name: claims.text("name")?,
+            email: claims.text("email")?,
+            email_verified: claims.boolean("email_verified")?,
+            preferred_username: claims.text("preferred_username")?,
+            picture: claims.text("picture")?,
         },
-        audience: text(session, "audience")?,
-        refresh_token: text(session, "refresh_token")?.map(RefreshToken),
+        audience: session.text("audience")?,
+        refresh_token: session.text("refresh_token")?.map(RefreshToken),
         token_type,
-        dpop_jkt: text(session, "dpop_jkt")?,
+        dpop_jkt: session.text("dpop_jkt")?,
     })
 }
 

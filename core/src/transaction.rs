@@ -6,9 +6,9 @@
 //! writing), so reading it checks its shape, its age and its sizes.
 
 use super::dpop::is_thumbprint;
+use super::fields::{self, Members, Unreadable};
 use super::pkce::is_valid_verifier;
-use serde::{Deserialize, Serialize};
-use serde_json::error::Category;
+use serde::Serialize;
 use std::fmt;
 
 /// How long a sign-in may take at the provider: after this the transaction is refused and the
@@ -28,7 +28,7 @@ const MAX_RANDOM_LEN: usize = 512;
 const MAX_URL_LEN: usize = 2048;
 
 /// A pending sign-in.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Transaction {
     /// The `state` sent with the request; the callback must carry it back exactly.
     pub state: String,
@@ -44,7 +44,7 @@ pub struct Transaction {
     pub created_at_ms: u64,
     /// The thumbprint of the DPoP key the request's `dpop_jkt` named: the code exchange must prove
     /// possession of that key. `None` without DPoP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
 }
 
@@ -129,11 +129,12 @@ impl Transaction {
         if text.len() > MAX_TRANSACTION_LEN {
             return Err(TransactionError::TooLarge);
         }
-        let mut transaction: Transaction =
-            serde_json::from_str(text).map_err(|error| match error.classify() {
-                Category::Eof => TransactionError::Truncated,
-                Category::Data => TransactionError::WrongShape(error.to_string()),
-                Category::Syntax | Category::Io => TransactionError::Corrupted,
+        let mut transaction = fields::stored_object(text)
+            .and_then(|stored| Transaction::read(&Members(&stored)))
+            .map_err(|error| match error {
+                Unreadable::Truncated => TransactionError::Truncated,
+                Unreadable::Corrupted => TransactionError::Corrupted,
+                Unreadable::WrongShape(why) => TransactionError::WrongShape(why),
             })?;
         let random_ok = |value: &str| {
             !value.is_empty()
@@ -174,6 +175,21 @@ impl Transaction {
     }
 
     /// Whether this is a code-flow transaction (it holds a PKCE verifier).
+    /// The members of a stored transaction, as [`Transaction::to_json`] writes them (see
+    /// [`Members`]).
+    fn read(stored: &Members<'_>) -> Result<Transaction, Unreadable> {
+        let required = |name| Members::required(name, stored.text(name)?);
+        Ok(Transaction {
+            state: required("state")?,
+            nonce: required("nonce")?,
+            code_verifier: stored.text("code_verifier")?,
+            redirect_uri: required("redirect_uri")?,
+            return_to: required("return_to")?,
+            created_at_ms: Members::required("created_at_ms", stored.whole("created_at_ms")?)?,
+            dpop_jkt: stored.text("dpop_jkt")?,
+        })
+    }
+
     pub fn is_code_flow(&self) -> bool {
         self.code_verifier.is_some()
     }
