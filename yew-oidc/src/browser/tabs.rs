@@ -20,7 +20,7 @@ use super::random::random_bytes;
 use super::storage::{StorageArea, Store};
 use gloo::timers::callback::{Interval, Timeout};
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
@@ -261,7 +261,7 @@ fn is_abort_error(error: &JsValue) -> bool {
 }
 
 /// The lease stored under `"<name>:lease"`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 struct Lease {
     /// Random id of the holding request.
     owner: String,
@@ -289,7 +289,12 @@ impl Drop for LeaseHold {
 /// The lease in `store` unless it is free: missing, unreadable, expired, or longer than a lease can be
 /// (written before the clock went back, or by someone else), none of which may block the lock for good.
 fn live_lease(store: &Store, now: u64) -> Option<Lease> {
-    let lease: Lease = serde_json::from_str(&store.get("lease")?).ok()?;
+    // Read as a `Value`, like everything stored (no derived reader per type in the bundle).
+    let stored: serde_json::Value = serde_json::from_str(&store.get("lease")?).ok()?;
+    let lease = Lease {
+        owner: stored.get("owner")?.as_str()?.to_owned(),
+        until_ms: stored.get("until_ms")?.as_u64()?,
+    };
     (lease.until_ms > now && lease.until_ms <= now + u64::from(LEASE_MS)).then_some(lease)
 }
 
@@ -360,7 +365,7 @@ async fn sleep(ms: u32) -> Result<(), BrowserError> {
 }
 
 /// What the storage fallback writes under `"<name>:bus"`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Envelope {
     /// Makes every write a change, so that each fires a `storage` event.
     nonce: String,
@@ -527,11 +532,12 @@ impl TabChannel {
                         if closed.get() || event.key().as_deref() != Some(key.as_str()) {
                             return;
                         }
-                        if let Some(envelope) = event
-                            .new_value()
-                            .and_then(|value| serde_json::from_str::<Envelope>(&value).ok())
-                        {
-                            on_message(envelope.message);
+                        let envelope = event.new_value().and_then(|value| {
+                            serde_json::from_str::<serde_json::Value>(&value).ok()
+                        });
+                        let message = envelope.as_ref().and_then(|e| e.get("message")?.as_str());
+                        if let Some(message) = message {
+                            on_message(message.to_owned());
                         }
                     })
                 });
