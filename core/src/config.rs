@@ -321,8 +321,15 @@ impl AuthConfig {
                 "unknown field `{name}`, expected one of {known}"
             )));
         }
+        // `null` is a wrong type but for `audience`, the one member that may be none.
         let text = |field: &'static str| {
-            fields::string(members, field)
+            let null = members.get(field).is_some_and(Value::is_null) && field != "audience";
+            let value = if null {
+                Err(WrongType)
+            } else {
+                fields::string(members, field)
+            };
+            value
                 .map(|value| value.map(str::to_owned))
                 .map_err(|WrongType| {
                     not_valid(format_args!(
@@ -708,13 +715,18 @@ mod tests {
             let text = serde_json::to_string(&config).unwrap();
             assert_eq!(AuthConfig::from_json(&text).as_ref(), Ok(&config), "{text}");
         }
-        // A null member is an absent one.
-        let config = AuthConfig::from_json(&with("scope", Value::Null)).unwrap();
-        assert_eq!(config.scope, "openid profile email");
+        // `null` is a wrong type, but for `audience`, which may be none.
+        let config = AuthConfig::from_json(&with("audience", Value::Null)).unwrap();
+        assert_eq!(config.audience, None);
+        check_error(
+            &with("scope", Value::Null),
+            None,
+            "invalid type for `scope`",
+        );
         check_error(
             &with("client_id", Value::Null),
             None,
-            "missing field `client_id`",
+            "invalid type for `client_id`",
         );
         check_error(
             &with("flow", serde_json::json!(["code"])),
