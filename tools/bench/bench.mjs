@@ -697,7 +697,7 @@ function report(result) {
   out.push('');
   out.push('Every app built the same way (`trunk build --release`: the workspace\'s release profile, wasm-opt -Oz '
     + '`--low-memory-unused --converge`, glue minified by tools/minify-glue.mjs), the example as its README says '
-    + '(wasm-opt -Oz, glue as wasm-bindgen writes it).');
+    + '(the same wasm-opt settings, glue as wasm-bindgen writes it).');
   out.push('');
   const ratios = sizeSummary(sizes);
   if (ratios.floor && ratios.peer && ratios.example) {
