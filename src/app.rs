@@ -51,18 +51,24 @@ pub fn app() -> Html {
     match &*config {
         ConfigState::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
         ConfigState::Failed(error) => html! { <ConfigErrorPage error={error.clone()} /> },
-        ConfigState::Ready(config) => html! {
-            <ContextProvider<Rc<AppConfig>> context={config.clone()}>
+        ConfigState::Ready(config) => {
+            // The pages get the configuration as props: a context of its own would cost the bundle
+            // its provider component.
+            let render = {
+                let config = config.clone();
+                move |route| switch(route, &config)
+            };
+            html! {
                 <AuthProvider config={Rc::new(config.auth.clone())}>
                     <BrowserRouter>
                         <Nav />
                         <SessionBanner />
-                        <Switch<Route> render={switch} />
+                        <Switch<Route> {render} />
                         { footer() }
                     </BrowserRouter>
                 </AuthProvider>
-            </ContextProvider<Rc<AppConfig>>>
-        },
+            }
+        }
     }
 }
 
@@ -98,11 +104,11 @@ pub fn current_path() -> String {
 
 // Pages without state of their own are plain functions, not components: each component is one more set
 // of Yew's generic code in the bundle.
-fn switch(route: Route) -> Html {
+fn switch(route: Route, config: &Rc<AppConfig>) -> Html {
     match route {
-        Route::Home => html! { <HomePage /> },
+        Route::Home => html! { <HomePage config={config.clone()} /> },
         Route::Profile => profile_page(),
-        Route::Api => api_page(),
+        Route::Api => api_page(config.api_url.clone()),
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }

@@ -1,16 +1,19 @@
-use crate::config::AppConfig;
-use std::rc::Rc;
 use yew::prelude::*;
 use yew_oidc::{use_auth, RequireAuth, TokenType};
 
-/// API: calls the protected API with the access token.
-pub fn api_page() -> Html {
+/// API: calls the protected API (`api_url` of config.json) with the access token.
+pub fn api_page(api_url: Option<String>) -> Html {
     html! {
         <main data-page="api">
             <h1>{ "Protected API" }</h1>
-            <RequireAuth><ApiCall /></RequireAuth>
+            <RequireAuth><ApiCall {api_url} /></RequireAuth>
         </main>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct ApiCallProps {
+    api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,9 +25,7 @@ enum CallState {
 }
 
 #[function_component(ApiCall)]
-fn api_call() -> Html {
-    let config =
-        use_context::<Rc<AppConfig>>().expect("ApiPage is rendered inside the config context");
+fn api_call(props: &ApiCallProps) -> Html {
     let auth = use_auth();
     let how = match auth.token_type() {
         Some(TokenType::DPoP) => {
@@ -34,7 +35,7 @@ fn api_call() -> Html {
         _ => " with your access token as a Bearer token.",
     };
     let call = use_state(|| CallState::Idle);
-    let Some(api_url) = config.api_url.clone() else {
+    let Some(api_url) = props.api_url.clone() else {
         return html! { <p id="api-error">{ "No API is configured: set api_url in config.json." }</p> };
     };
     let onclick = {

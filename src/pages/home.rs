@@ -4,11 +4,16 @@ use std::rc::Rc;
 use yew::prelude::*;
 use yew_oidc::{use_auth, AuthState, Flow, SignOutReason};
 
+/// Props of [`HomePage`].
+#[derive(Properties, PartialEq)]
+pub struct HomeProps {
+    /// What the app is connected to.
+    pub config: Rc<AppConfig>,
+}
+
 /// Home: the session's status, and what the app is connected to.
 #[function_component(HomePage)]
-pub fn home_page() -> Html {
-    let config =
-        use_context::<Rc<AppConfig>>().expect("HomePage is rendered inside the config context");
+pub fn home_page(HomeProps { config }: &HomeProps) -> Html {
     let auth = use_auth();
     let config = &config.auth;
     let flow = match config.flow {
