@@ -4,7 +4,7 @@
 //! state, so the two never disagree.
 
 use crate::renewal::{Channel, RenewalClass, RenewalError};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// Why the renewer ignored a message it heard while a silent renewal ran.
@@ -144,9 +144,10 @@ pub struct RenewalStatus {
     pub stopped: Option<RenewalError>,
     /// Successful renewals in this page.
     pub renewals: u32,
-    /// Messages the renewer ignored, by reason (the log keeps only the newest entries); their total is
-    /// [`RenewalStatus::ignored_messages`].
-    pub ignored_by_reason: BTreeMap<IgnoredMessage, u32>,
+    /// Messages the renewer ignored, by reason, one entry a reason in the order of
+    /// [`IgnoredMessage`] (the log keeps only the newest entries); their total is
+    /// [`RenewalStatus::ignored_messages`]. A short list, not a map: lighter in every app's bundle.
+    pub ignored_by_reason: Vec<(IgnoredMessage, u32)>,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
     /// The sessions held in this page (signed in, restored, renewed, adopted), oldest first.
@@ -203,8 +204,8 @@ impl RenewalStatus {
     /// Messages the renewer ignored, all reasons together.
     pub fn ignored_messages(&self) -> u32 {
         self.ignored_by_reason
-            .values()
-            .fold(0, |total, count| total.saturating_add(*count))
+            .iter()
+            .fold(0, |total, (_, count)| total.saturating_add(*count))
     }
 
     /// The status after `note` (the tests' chained form of [`RenewalStatus::note`]).
@@ -301,8 +302,11 @@ impl RenewalStatus {
                 (at_ms, LogKind::Adopted, String::new())
             }
             StatusNote::Ignored { at_ms, reason } => {
-                let count = next.ignored_by_reason.entry(reason).or_default();
-                *count = count.saturating_add(1);
+                let counts = &mut next.ignored_by_reason;
+                match counts.binary_search_by_key(&reason, |(known, _)| *known) {
+                    Ok(i) => counts[i].1 = counts[i].1.saturating_add(1),
+                    Err(i) => counts.insert(i, (reason, 1)),
+                }
                 let repeat = next
                     .log
                     .iter_mut()
@@ -503,6 +507,36 @@ mod tests {
             ]
         );
         assert_eq!(status.ignored_messages(), 20_001);
+    }
+
+    #[test]
+    fn ignored_messages_are_counted_once_a_reason_in_the_reasons_order() {
+        let reasons = [
+            IgnoredMessage::WrongState,
+            IgnoredMessage::Malformed,
+            IgnoredMessage::WrongState,
+            IgnoredMessage::WrongOrigin,
+            IgnoredMessage::WrongState,
+        ];
+        let status =
+            reasons
+                .iter()
+                .enumerate()
+                .fold(RenewalStatus::default(), |status, (i, reason)| {
+                    status.apply(StatusNote::Ignored {
+                        at_ms: i as u64,
+                        reason: *reason,
+                    })
+                });
+        assert_eq!(
+            status.ignored_by_reason,
+            [
+                (IgnoredMessage::WrongOrigin, 1),
+                (IgnoredMessage::Malformed, 1),
+                (IgnoredMessage::WrongState, 3)
+            ]
+        );
+        assert_eq!(status.ignored_messages(), 5);
     }
 
     #[test]
