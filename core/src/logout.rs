@@ -41,11 +41,11 @@
 //! [`SignOutReason::ProviderUnreachable`]).
 
 use super::discovery::ProviderMetadata;
+use super::fields::{self, Members, Object, Unreadable};
 use super::state::SignOutReason;
 use super::urls::append_query;
 use crate::config::ProviderKind;
 // Defined with the configuration (whose field it is), so that config.rs imports nothing of this module.
-use super::fields::{self, Members, Object, Unreadable};
 pub use crate::config::LogoutMethod;
 use serde::Serialize;
 
@@ -158,8 +158,8 @@ pub enum LocalOnly {
 }
 
 /// What the app remembers across the logout's navigation (in `sessionStorage`, single-use), so that the
-/// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`): read
-/// straight, without the buffering an internally tagged enum needs.
+/// page it lands on can say how the logout went. Externally tagged (`{"at_provider":{…}}`), as serde
+/// writes it; read back by hand (`PendingLogout::read`, see `fields::Members`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PendingLogout {
