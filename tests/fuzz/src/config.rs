@@ -11,7 +11,8 @@
 use crate::gen;
 use oidc_renew::config::AppConfig as Config;
 use oidc_renew_core::config::{
-    AuthConfig, ConfigError, Flow, LogoutMethod, ProviderKind, StorageKind, MAX_CONFIG_LEN,
+    AuthConfig, ConfigError, DpopMode, Flow, LogoutMethod, ProviderKind, RenewalMode, StorageKind,
+    MAX_CONFIG_LEN,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -213,6 +214,16 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
             1 => pick(&["GET", "put", "", "get "], Label::WrongType),
         ]
         .boxed(),
+        "renewal" => prop_oneof![
+            8 => pick(&["iframe", "refresh_token", "auto"], Label::Valid),
+            1 => pick(&["refresh", "Auto", "", "refresh-token"], Label::WrongType),
+        ]
+        .boxed(),
+        "dpop" => prop_oneof![
+            8 => pick(&["auto", "on", "off"], Label::Valid),
+            1 => pick(&["true", "On", "", "yes"], Label::WrongType),
+        ]
+        .boxed(),
         _ => path(),
     };
     // `null` reads as absent only for the optional members of type Option.
@@ -220,7 +231,7 @@ fn member(name: &'static str) -> BoxedStrategy<(Value, Label)> {
     prop_oneof![30 => value, 1 => wrong_type(nullable)].boxed()
 }
 
-const MEMBERS: [&str; 12] = [
+const MEMBERS: [&str; 14] = [
     "issuer",
     "client_id",
     "audience",
@@ -231,7 +242,9 @@ const MEMBERS: [&str; 12] = [
     "silent_redirect_path",
     "post_logout_redirect_path",
     "provider",
+    "renewal",
     "logout_method",
+    "dpop",
     "api_url",
 ];
 
@@ -268,12 +281,21 @@ fn object() -> impl Strategy<Value = Generated> {
                 .zip(members)
                 .filter_map(|(name, member)| member.map(|(value, label)| (*name, value, label)))
                 .collect();
-            // One rule across members: Auth0 documents its logout endpoints as GET, so "post" is invalid there.
-            let auth0 = written
-                .iter()
-                .any(|(name, value, _)| *name == "provider" && value == "auth0");
+            // Rules across members: Auth0 documents its logout endpoints as GET, so "post" is invalid
+            // there; tokens of the implicit flow (through the URL) cannot be bound, so DPoP "on" is too.
+            let has = |written: &[(&str, Value, Label)], member: &str, wanted: &str| {
+                written
+                    .iter()
+                    .any(|(name, value, _)| *name == member && value == wanted)
+            };
+            let (auth0, implicit) = (
+                has(&written, "provider", "auth0"),
+                has(&written, "flow", "implicit"),
+            );
             for (name, value, label) in &mut written {
-                if auth0 && *name == "logout_method" && value == "post" {
+                if (auth0 && *name == "logout_method" && value == "post")
+                    || (implicit && *name == "dpop" && value == "on")
+                {
                     *label = Label::Invalid;
                 }
             }
@@ -342,6 +364,16 @@ fn expected(members: &[(&'static str, Value, Label)]) -> Config {
     .logout_method(match get("logout_method").as_deref() {
         Some("post") => LogoutMethod::Post,
         _ => LogoutMethod::Get,
+    })
+    .renewal(match get("renewal").as_deref() {
+        Some("iframe") => RenewalMode::Iframe,
+        Some("refresh_token") => RenewalMode::RefreshToken,
+        _ => RenewalMode::Auto,
+    })
+    .dpop(match get("dpop").as_deref() {
+        Some("on") => DpopMode::On,
+        Some("off") => DpopMode::Off,
+        _ => DpopMode::Auto,
     });
     if let Some(audience) = get("audience") {
         auth = auth.audience(audience);
