@@ -283,9 +283,7 @@ impl AuthConfig {
 
     /// Parses and validates a JSON object of the fields above.
     pub fn from_json(text: &str) -> Result<AuthConfig, ConfigError> {
-        let config = AuthConfig::from_members(&read_object(text)?)?;
-        config.validate()?;
-        Ok(config)
+        AuthConfig::from_members(&read_object(text)?)
     }
 
     /// Parses a JSON object that holds this configuration's fields and the app's own fields named in
@@ -305,15 +303,13 @@ impl AuthConfig {
             }
         }
         let app = T::deserialize(Value::Object(app)).map_err(not_valid)?;
-        let config = AuthConfig::from_members(&members)?;
-        config.validate()?;
-        Ok((config, app))
+        Ok((AuthConfig::from_members(&members)?, app))
     }
 
-    /// Reads the fields from a JSON object's members, each of its type (`null` is an absent member),
-    /// the absent ones at their defaults; any other member is an error. Values are not judged here
-    /// (see [`AuthConfig::validate`]). Read by hand rather than by a derived `Deserialize`: that
-    /// visitor, for this and its six enums, weighed about 3 KB gzip in every app.
+    /// Reads the fields from a JSON object's members, each of its type (`null` only for `audience`),
+    /// the absent ones at their defaults; any other member is an error. Then validates the values
+    /// ([`AuthConfig::validate`]): type errors come first. Read by hand rather than by a derived
+    /// `Deserialize`: that visitor, for this and its six enums, weighed about 3 KB gzip in every app.
     fn from_members(members: &Map<String, Value>) -> Result<AuthConfig, ConfigError> {
         if let Some(name) = members.keys().find(|name| !FIELDS.contains(&name.as_str())) {
             let known = FIELDS.map(|field| format!("`{field}`")).join(", ");
@@ -402,6 +398,7 @@ impl AuthConfig {
         if let Some(i) = choice("dpop", &["auto", "on", "off"])? {
             config.dpop = [DpopMode::Auto, DpopMode::On, DpopMode::Off][i];
         }
+        config.validate()?;
         Ok(config)
     }
 
@@ -537,9 +534,7 @@ fn not_valid(why: impl fmt::Display) -> ConfigError {
 impl<'de> Deserialize<'de> for AuthConfig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AuthConfig, D::Error> {
         let UniqueObject(members) = UniqueObject::deserialize(deserializer)?;
-        let config = AuthConfig::from_members(&members).map_err(serde::de::Error::custom)?;
-        config.validate().map_err(serde::de::Error::custom)?;
-        Ok(config)
+        AuthConfig::from_members(&members).map_err(serde::de::Error::custom)
     }
 }
 

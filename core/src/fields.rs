@@ -38,6 +38,14 @@ pub(crate) fn strings(object: &Object, name: &str) -> Result<Option<Vec<String>>
     }
 }
 
+/// A string, or an array of strings (`aud`, RFC 7519 §4.1.3): as a list either way.
+pub(crate) fn one_or_many(object: &Object, name: &str) -> Result<Option<Vec<String>>, WrongType> {
+    match string(object, name) {
+        Ok(one) => Ok(one.map(|one| vec![one.to_owned()])),
+        Err(WrongType) => strings(object, name),
+    }
+}
+
 /// A boolean member.
 pub(crate) fn boolean(object: &Object, name: &str) -> Result<Option<bool>, WrongType> {
     match member(object, name) {
@@ -161,6 +169,11 @@ impl<'a> Members<'a> {
         integer(self.0, name).map_err(|WrongType| Members::wrong(name, "a whole number"))
     }
 
+    pub fn one_or_many(&self, name: &str) -> Result<Option<Vec<String>>, Unreadable> {
+        one_or_many(self.0, name)
+            .map_err(|WrongType| Members::wrong(name, "a string or an array of strings"))
+    }
+
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, Unreadable> {
         boolean(self.0, name).map_err(|WrongType| Members::wrong(name, "true or false"))
     }
@@ -213,6 +226,14 @@ mod tests {
         assert_eq!(strings(&doc, "a"), Ok(Some(vec!["p".into(), "q".into()])));
         assert_eq!(strings(&doc, "bad_a"), Err(WrongType));
         assert_eq!(strings(&doc, "s"), Err(WrongType));
+        assert_eq!(one_or_many(&doc, "s"), Ok(Some(vec!["x".into()])));
+        assert_eq!(
+            one_or_many(&doc, "a"),
+            Ok(Some(vec!["p".into(), "q".into()]))
+        );
+        assert_eq!(one_or_many(&doc, "n"), Ok(None));
+        assert_eq!(one_or_many(&doc, "bad_a"), Err(WrongType));
+        assert_eq!(one_or_many(&doc, "i"), Err(WrongType));
         assert_eq!(boolean(&doc, "b"), Ok(Some(true)));
         assert_eq!(boolean(&doc, "s"), Err(WrongType));
         assert_eq!(numeric_date(&doc, "i"), Ok(Some(5)));

@@ -360,13 +360,9 @@ fn read_claims(claims: &Object) -> Result<IdClaims, IdTokenError> {
         return Err(IdTokenError::InvalidClaim("sub"));
     }
     let iss = required_string("iss")?;
-    let aud = match fields::string(claims, "aud") {
-        Ok(Some(one)) => vec![one.to_owned()],
-        Ok(None) => return Err(IdTokenError::MissingClaim("aud")),
-        Err(WrongType) => fields::strings(claims, "aud")
-            .map_err(|WrongType| IdTokenError::InvalidClaim("aud"))?
-            .unwrap_or_default(),
-    };
+    let aud = fields::one_or_many(claims, "aud")
+        .map_err(|WrongType| IdTokenError::InvalidClaim("aud"))?
+        .ok_or(IdTokenError::MissingClaim("aud"))?;
     let exp = date("exp")?.ok_or(IdTokenError::MissingClaim("exp"))?;
     let iat = date("iat")?.ok_or(IdTokenError::MissingClaim("iat"))?;
     let email_verified = match claims.get("email_verified") {

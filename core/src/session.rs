@@ -8,7 +8,6 @@ use super::dpop::{is_thumbprint, TokenType};
 use super::fields::{self, Members, Unreadable};
 use super::id_token::IdClaims;
 use serde::Serialize;
-use serde_json::Value;
 use std::fmt;
 
 /// Longest session lifetime kept, in milliseconds (24 hours). Longer `expires_in` values are
@@ -388,17 +387,6 @@ impl Session {
 /// The members of a stored session, as [`Session::to_stored`] writes them (see [`Members`]).
 fn read_stored(session: &Members<'_>) -> Result<Session, Unreadable> {
     let claims = session.object("claims")?;
-    let aud = match claims.0.get("aud") {
-        Some(Value::String(one)) => Some(vec![one.clone()]),
-        Some(Value::Array(many)) => many
-            .iter()
-            .map(|one| one.as_str().map(str::to_owned))
-            .collect::<Option<Vec<String>>>(),
-        _ => None,
-    };
-    let aud = aud.ok_or_else(|| {
-        Unreadable::WrongShape("`aud` must be a string or an array of strings".into())
-    })?;
     let token_type = match session.choice("token_type", &["Bearer", "DPoP"])? {
         None | Some(0) => TokenType::Bearer,
         Some(_) => TokenType::DPoP,
@@ -412,7 +400,7 @@ fn read_stored(session: &Members<'_>) -> Result<Session, Unreadable> {
         claims: IdClaims {
             sub: Members::required("sub", claims.text("sub")?)?,
             iss: Members::required("iss", claims.text("iss")?)?,
-            aud,
+            aud: Members::required("aud", claims.one_or_many("aud")?)?,
             exp: Members::required("exp", claims.integer("exp")?)?,
             iat: Members::required("iat", claims.integer("iat")?)?,
             auth_time: claims.integer("auth_time")?,
