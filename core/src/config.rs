@@ -469,11 +469,19 @@ impl AuthConfig {
 }
 
 /// A JSON object whose members are all distinct (`serde_json::Map` would keep the last of two).
+///
+/// Read with `deserialize_any`, every kind of value answered here: serde's own "invalid type" errors
+/// would compile its `Unexpected` (and with it float formatting, about 5 KB gzip) into every app.
 struct UniqueObject(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for UniqueObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UniqueObject, D::Error> {
         struct UniqueVisitor;
+        fn not_an_object<T, E: serde::de::Error>(found: &str) -> Result<T, E> {
+            Err(E::custom(format_args!(
+                "expected a JSON object, found {found}"
+            )))
+        }
         impl<'de> Visitor<'de> for UniqueVisitor {
             type Value = UniqueObject;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -491,8 +499,32 @@ impl<'de> Deserialize<'de> for UniqueObject {
                 }
                 Ok(UniqueObject(members))
             }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                _: A,
+            ) -> Result<UniqueObject, A::Error> {
+                not_an_object("an array")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<UniqueObject, E> {
+                not_an_object("a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<UniqueObject, E> {
+                not_an_object("a boolean")
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<UniqueObject, E> {
+                not_an_object("a number")
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<UniqueObject, E> {
+                not_an_object("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<UniqueObject, E> {
+                not_an_object("a number")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<UniqueObject, E> {
+                not_an_object("null")
+            }
         }
-        deserializer.deserialize_map(UniqueVisitor)
+        deserializer.deserialize_any(UniqueVisitor)
     }
 }
 
@@ -613,7 +645,10 @@ mod tests {
     #[test]
     fn errors_name_the_field_and_the_fix() {
         check_error("", None, "not valid");
-        check_error("[]", None, "expected a JSON object");
+        check_error("[]", None, "expected a JSON object, found an array");
+        check_error("1.5", None, "expected a JSON object, found a number");
+        check_error("\"x\"", None, "expected a JSON object, found a string");
+        check_error("null", None, "expected a JSON object, found null");
         check_error(r#"{"client_id":"abc"}"#, None, "missing field `issuer`");
         check_error(&with("isuer", "x".into()), None, "unknown field `isuer`");
         check_error(
