@@ -71,8 +71,8 @@ pub struct LogEntry {
 }
 
 /// When one session's access token was received and when it expires, in milliseconds since the
-/// epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// epoch. Ordered by issue, then expiry time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TokenSpan {
     /// When the session was created (sign-in or renewal), by the local clock.
     pub issued_at_ms: u64,
@@ -150,7 +150,9 @@ pub struct RenewalStatus {
     pub ignored_by_reason: Vec<(IgnoredMessage, u32)>,
     /// The event log, oldest first.
     pub log: VecDeque<LogEntry>,
-    /// The sessions held in this page (signed in, restored, renewed, adopted), oldest first.
+    /// The sessions held in this page (signed in, restored, renewed, adopted), in the order they were
+    /// issued (by issue, then expiry time: a session adopted from another tab takes its place among
+    /// them); the newest [`SESSIONS_CAPACITY`].
     pub sessions: VecDeque<TokenSpan>,
 }
 
@@ -227,10 +229,11 @@ impl RenewalStatus {
             }
             StatusNote::Session(span) => {
                 if !next.sessions.contains(&span) {
-                    if next.sessions.len() == SESSIONS_CAPACITY {
+                    let at = next.sessions.partition_point(|held| *held < span);
+                    next.sessions.insert(at, span);
+                    if next.sessions.len() > SESSIONS_CAPACITY {
                         next.sessions.pop_front();
                     }
-                    next.sessions.push_back(span);
                 }
                 return None;
             }
@@ -443,6 +446,37 @@ mod tests {
             status.sessions.back(),
             Some(&span(1_000_000 + SESSIONS_CAPACITY as u64 + 2))
         );
+        // An older session (adopted from another tab) takes its place by issue time; when full,
+        // the oldest issued goes.
+        let status = RenewalStatus::default()
+            .apply(StatusNote::Session(span(500)))
+            .apply(StatusNote::Session(span(100)))
+            .apply(StatusNote::Session(span(300)))
+            .apply(StatusNote::Session(TokenSpan {
+                issued_at_ms: 300,
+                expires_at_ms: 1_000,
+            }));
+        let issued: Vec<(u64, u64)> = status
+            .sessions
+            .iter()
+            .map(|s| (s.issued_at_ms, s.expires_at_ms))
+            .collect();
+        assert_eq!(
+            issued,
+            [(100, 300_100), (300, 1_000), (300, 300_300), (500, 300_500)]
+        );
+        let mut status = status;
+        for at in 0..SESSIONS_CAPACITY as u64 {
+            status = status.apply(StatusNote::Session(span(1_000 + at)));
+        }
+        status = status.apply(StatusNote::Session(span(0)));
+        assert_eq!(status.sessions.len(), SESSIONS_CAPACITY);
+        assert_eq!(status.sessions.front(), Some(&span(1_000)));
+        assert!(status
+            .sessions
+            .iter()
+            .zip(status.sessions.iter().skip(1))
+            .all(|(a, b)| a < b));
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub fn session_timeline() -> Html {
             issued_at_ms: session.issued_at_ms,
             expires_at_ms: session.expires_at_ms,
         };
-        if !sessions.contains(&span) {
-            sessions.push(span);
+        if let Err(at) = sessions.binary_search(&span) {
+            sessions.insert(at, span);
         }
     }
     if sessions.is_empty() {
@@ -78,7 +78,8 @@ pub fn session_timeline() -> Html {
 /// Props of [`Timeline`].
 #[derive(Debug, Clone, PartialEq, Properties)]
 pub struct TimelineProps {
-    /// The sessions' token lifetimes, in any order.
+    /// The sessions' token lifetimes, in [`TokenSpan`]'s order (issue, then expiry time), as
+    /// `RenewalStatus::sessions` keeps them.
     pub sessions: Vec<TokenSpan>,
     /// The event log, oldest first.
     pub log: Vec<LogEntry>,
@@ -101,9 +102,8 @@ pub fn timeline(props: &TimelineProps) -> Html {
         let offset = u128::from(at_ms.saturating_sub(start).min(span));
         MARGIN + (offset * u128::from(WIDTH - 2 * MARGIN) / u128::from(span)) as u64
     };
-    let mut spans = props.sessions.clone();
-    spans.sort_by_key(|span| (span.issued_at_ms, span.expires_at_ms));
-    let lanes = lanes(&spans);
+    let spans = &props.sessions;
+    let lanes = lanes(spans);
     let lane_count = lanes.iter().max().map_or(1, |lane| lane + 1);
     let bars_bottom = MARKS_ROW + lane_count as u64 * (LANE_HEIGHT + LANE_GAP);
     let height = bars_bottom + AXIS_HEIGHT;
