@@ -2,7 +2,7 @@
 //! serves every environment. It is the library's [`AuthConfig`] (its fields at the top level) plus the
 //! app's own `api_url`. Pure: parsing and validation only; fetching it is the app's job.
 
-use serde::Deserialize;
+use serde_json::Value;
 use yew_oidc::core::config::check_url;
 use yew_oidc::{AuthConfig, ConfigError};
 
@@ -18,17 +18,20 @@ pub struct AppConfig {
 /// The members of `config.json` that are the app's, not the library's.
 const APP_FIELDS: &[&str] = &["api_url"];
 
-/// Those members, as read before validation.
-#[derive(Deserialize)]
-struct AppFields {
-    #[serde(default)]
-    api_url: Option<String>,
-}
-
 impl AppConfig {
     /// Parses and validates the text of `config.json`: errors name the field and its expected form.
     pub fn from_json(text: &str) -> Result<AppConfig, ConfigError> {
-        let (auth, AppFields { api_url }) = AuthConfig::from_json_with_extras(text, APP_FIELDS)?;
+        let (auth, app) = AuthConfig::from_json_with_members(text, APP_FIELDS)?;
+        let api_url = match app.get("api_url") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(url)) => Some(url.clone()),
+            Some(_) => {
+                return Err(ConfigError {
+                    field: Some("api_url"),
+                    message: "must be a string, e.g. \"https://api.example.com/ping\"".into(),
+                })
+            }
+        };
         if let Some(url) = &api_url {
             check_url(url).map_err(|why| ConfigError {
                 field: Some("api_url"),
@@ -44,8 +47,6 @@ mod tests {
     use super::*;
 
     const SHIPPED: &str = include_str!("../assets/config.json");
-
-    use serde_json::Value;
 
     fn with(field: &str, value: Value) -> String {
         let mut json: Value = serde_json::from_str(SHIPPED).unwrap();
@@ -84,7 +85,11 @@ mod tests {
         );
         check("javascript:alert(1)".into(), Err("https"));
         check("http://api.example.com".into(), Err("https"));
-        check(4.into(), Err("invalid type"));
+        check(4.into(), Err("must be a string"));
+        check(
+            serde_json::json!(["https://api.example.com"]),
+            Err("must be a string"),
+        );
     }
 
     #[test]

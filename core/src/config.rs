@@ -295,14 +295,19 @@ impl AuthConfig {
         text: &str,
         extras: &[&str],
     ) -> Result<(AuthConfig, T), ConfigError> {
-        let mut members = read_object(text)?;
-        let mut app = Map::new();
-        for name in extras {
-            if let Some(value) = members.remove(*name) {
-                app.insert((*name).to_owned(), value);
-            }
-        }
+        let (members, app) = split_extras(text, extras)?;
         let app = T::deserialize(Value::Object(app)).map_err(not_valid)?;
+        Ok((AuthConfig::from_members(&members)?, app))
+    }
+
+    /// Like [`AuthConfig::from_json_with_extras`], with the app's members (those of `extras` that
+    /// are present) as JSON values for the app to read: lighter in the app's bundle than a
+    /// `Deserialize` of its own (no serde deserializer of JSON values is compiled in).
+    pub fn from_json_with_members(
+        text: &str,
+        extras: &[&str],
+    ) -> Result<(AuthConfig, Map<String, Value>), ConfigError> {
+        let (members, app) = split_extras(text, extras)?;
         Ok((AuthConfig::from_members(&members)?, app))
     }
 
@@ -554,6 +559,21 @@ fn read_object(text: &str) -> Result<Map<String, Value>, ConfigError> {
     }
     let UniqueObject(members) = serde_json::from_str(text).map_err(not_valid)?;
     Ok(members)
+}
+
+/// A JSON object's members, by name.
+type JsonObject = Map<String, Value>;
+
+/// A configuration text's members: the library's, and the app's own (those named in `extras`).
+fn split_extras(text: &str, extras: &[&str]) -> Result<(JsonObject, JsonObject), ConfigError> {
+    let mut members = read_object(text)?;
+    let mut app = Map::new();
+    for name in extras {
+        if let Some(value) = members.remove(*name) {
+            app.insert((*name).to_owned(), value);
+        }
+    }
+    Ok((members, app))
 }
 
 /// An error of the whole text (its JSON, its members' names or types).
@@ -855,6 +875,23 @@ mod tests {
             .unwrap();
         assert_eq!(error.field, None, "{error}");
         assert!(error.message.contains("invalid type"), "{error}");
+    }
+
+    #[test]
+    fn an_app_may_read_its_own_members_as_json() {
+        let text = with("api_url", 4.into());
+        let (config, app) = AuthConfig::from_json_with_members(&text, &["api_url", "x"]).unwrap();
+        assert_eq!(config.client_id, "oidc-renew-demo");
+        // As they came, for the app to judge; absent ones are absent.
+        assert_eq!(app.get("api_url"), Some(&Value::from(4)));
+        assert_eq!(app.len(), 1);
+        let (_, app) = AuthConfig::from_json_with_members(SHIPPED, &["api_url"]).unwrap();
+        assert!(app.is_empty());
+        // The library's members are read and validated as by from_json.
+        let text = text.replace("oidc-renew-demo", " ");
+        let error = AuthConfig::from_json_with_members(&text, &["api_url"]).unwrap_err();
+        assert_eq!(error.field, Some("client_id"), "{error}");
+        check_error(&with("api_url", 4.into()), None, "unknown field `api_url`");
     }
 
     #[test]
