@@ -185,13 +185,14 @@ impl fmt::Display for AuthFailure {
     }
 }
 
-/// `the provider ...: sign in again` -> `The provider ...: sign in again.`
+/// `the provider ...: sign in again` -> `The provider ...: sign in again.` The messages are this
+/// crate's, in English: only an ASCII first letter is capitalized (`char::to_uppercase` would compile
+/// Unicode's case table, about 13 KB, into every app).
 fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut sentence: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
+    let mut sentence = text.to_owned();
+    if let Some(first) = sentence.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
     if !sentence.ends_with(['.', '!', '?']) {
         sentence.push('.');
     }
@@ -496,6 +497,9 @@ mod tests {
         );
         assert_eq!(sentence(""), ".");
         assert_eq!(sentence("done!"), "Done!");
+        // Only an ASCII first letter changes; other text is kept as it is.
+        assert_eq!(sentence("é"), "é.");
+        assert_eq!(sentence("`scope` is wrong"), "`scope` is wrong.");
         assert_eq!(AuthFailure::new("a", "b").to_string(), "a");
     }
 
