@@ -301,8 +301,9 @@ impl AuthConfig {
     }
 
     /// Like [`AuthConfig::from_json_with_extras`], with the app's members (those of `extras` that
-    /// are present) as JSON values for the app to read: lighter in the app's bundle than a
-    /// `Deserialize` of its own (no serde deserializer of JSON values is compiled in).
+    /// are present) as JSON values, as they came: the app judges their types and values itself, once
+    /// this configuration is read and validated (its errors come first). Lighter in the app's bundle
+    /// than a `Deserialize` of its own (no serde deserializer of JSON values is compiled in).
     pub fn from_json_with_members(
         text: &str,
         extras: &[&str],
