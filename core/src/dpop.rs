@@ -27,7 +27,7 @@ use crate::fields::{self, Object};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::fmt;
 
 /// The one proof algorithm used: ECDSA on P-256 with SHA-256, which every browser's WebCrypto
@@ -190,8 +190,13 @@ impl PublicKey {
     }
 
     /// The JWK of the proof header: the required members only.
-    pub fn jwk(&self) -> Value {
-        json!({"kty": "EC", "crv": "P-256", "x": self.x, "y": self.y})
+    pub fn jwk(&self) -> PublicJwk<'_> {
+        PublicJwk {
+            crv: "P-256",
+            kty: "EC",
+            x: &self.x,
+            y: &self.y,
+        }
     }
 
     /// The RFC 7638 thumbprint input: the required members in lexicographic order, no whitespace.
@@ -287,15 +292,42 @@ pub struct ProofClaims {
     pub nonce: Option<String>,
 }
 
+/// An EC P-256 public JWK ([`PublicKey::jwk`]), serialized with its members in lexicographic order.
+/// Typed rather than a JSON value: only strings, so no number formatting is compiled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PublicJwk<'a> {
+    /// `P-256`.
+    pub crv: &'a str,
+    /// `EC`.
+    pub kty: &'a str,
+    /// The x coordinate, base64url.
+    pub x: &'a str,
+    /// The y coordinate, base64url.
+    pub y: &'a str,
+}
+
+/// A proof's JOSE header, its members in lexicographic order.
+#[derive(Serialize)]
+struct ProofHeader<'a> {
+    alg: &'a str,
+    jwk: PublicJwk<'a>,
+    typ: &'a str,
+}
+
 /// The JWS signing input of a proof: `base64url(header) "." base64url(claims)`, the header being
 /// `typ: dpop+jwt`, `alg: ES256` and `key`'s public JWK. The glue signs its ASCII bytes.
 pub fn signing_input(key: &PublicKey, claims: &ProofClaims) -> String {
-    let header = json!({"typ": TYP, "alg": ALG, "jwk": key.jwk()});
+    let header = ProofHeader {
+        alg: ALG,
+        jwk: key.jwk(),
+        typ: TYP,
+    };
     // Strings and integers only: serializing cannot fail.
+    let header = serde_json::to_string(&header).unwrap_or_default();
     let claims = serde_json::to_string(claims).unwrap_or_default();
     format!(
         "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(claims)
     )
 }
@@ -594,6 +626,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::state::AuthFailure;
+    use serde_json::json;
     use sha2::{Digest, Sha256};
 
     fn sha256(text: &str) -> [u8; 32] {

@@ -4,7 +4,7 @@
 
 use crate::fields;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::fmt;
 
 /// Largest JWK Set accepted. Real ones are a few KiB (more with certificate chains).
@@ -114,22 +114,40 @@ impl Jwk {
     /// `e` (RSA) or `crv`, `x`, `y` (EC), plus `alg` and `use` when the set states them (WebCrypto
     /// checks them against the import). Private members a broken set might carry never pass.
     pub fn public_jwk_json(&self) -> String {
-        let mut json = Map::new();
-        let mut put = |name: &str, value: &Option<String>| {
-            if let Some(value) = value {
-                json.insert(name.to_owned(), Value::String(value.clone()));
-            }
+        let public = PublicJwk {
+            alg: self.alg.as_deref(),
+            crv: self.crv.as_deref(),
+            e: self.e.as_deref(),
+            kty: &self.kty,
+            n: self.n.as_deref(),
+            key_use: self.key_use.as_deref(),
+            x: self.x.as_deref(),
+            y: self.y.as_deref(),
         };
-        put("alg", &self.alg);
-        put("crv", &self.crv);
-        put("e", &self.e);
-        put("kty", &Some(self.kty.clone()));
-        put("n", &self.n);
-        put("use", &self.key_use);
-        put("x", &self.x);
-        put("y", &self.y);
-        Value::Object(json).to_string()
+        // Strings only: serializing cannot fail.
+        serde_json::to_string(&public).unwrap_or_default()
     }
+}
+
+/// A key's public members, in lexicographic order (as a JSON object of them was). Typed rather than a
+/// JSON value: only strings, so no number formatting is compiled in.
+#[derive(Serialize)]
+struct PublicJwk<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alg: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crv: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    e: Option<&'a str>,
+    kty: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<&'a str>,
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    key_use: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    y: Option<&'a str>,
 }
 
 /// A provider's key set.
@@ -240,6 +258,7 @@ pub fn select_key<'a>(jwks: &'a Jwks, alg: Alg, kid: Option<&str>) -> KeyLookup<
 mod tests {
     use super::*;
     use serde_json::json;
+    use serde_json::Map;
 
     const RFC7517_RSA_N: &str = concat!(
         "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1",
