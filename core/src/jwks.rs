@@ -258,7 +258,6 @@ pub fn select_key<'a>(jwks: &'a Jwks, alg: Alg, kid: Option<&str>) -> KeyLookup<
 mod tests {
     use super::*;
     use serde_json::json;
-    use serde_json::Map;
 
     const RFC7517_RSA_N: &str = concat!(
         "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1",
