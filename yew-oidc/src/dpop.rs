@@ -13,7 +13,7 @@
 //!   origin) is remembered for its next request.
 //! - Nothing here logs a proof, a token or a key.
 //! - Without the `dpop` feature, [`Dpop`] is a stand-in that holds no key: [`DpopKey`] cannot be
-//!   built, so every path that would sign a proof is dead code the compiler drops (about 17 KB gzip).
+//!   built, so every path that would sign a proof is dead code the compiler drops (about 16 KB gzip).
 
 use crate::browser::http::HttpError;
 use crate::browser::BrowserError;
