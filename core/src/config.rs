@@ -476,8 +476,8 @@ impl AuthConfig {
 
 /// A JSON object whose members are all distinct (`serde_json::Map` would keep the last of two).
 ///
-/// Read with `deserialize_any`, every kind of value answered here: serde's own "invalid type" errors
-/// would compile its `Unexpected` (and with it float formatting, about 5 KB gzip) into every app.
+/// Read with `deserialize_any`, every kind of value answered here: a text that is not an object is
+/// refused by the kind of value it is (serde's own "invalid type" error would quote the value).
 struct UniqueObject(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for UniqueObject {
