@@ -228,8 +228,8 @@ impl RenewalStatus {
                 return None;
             }
             StatusNote::Session(span) => {
-                if !next.sessions.contains(&span) {
-                    let at = next.sessions.partition_point(|held| *held < span);
+                // Kept in order, so one search says whether it is held and where it goes.
+                if let Err(at) = next.sessions.binary_search(&span) {
                     next.sessions.insert(at, span);
                     if next.sessions.len() > SESSIONS_CAPACITY {
                         next.sessions.pop_front();
