@@ -20,3 +20,9 @@ pub fn start() {
 pub fn start_doctor() {
     yew::Renderer::<pages::DoctorApp>::new().render();
 }
+
+// The allocator of both bundles (and of the browser test suite): smaller than Rust's default dlmalloc
+// (about 3 KB gzip off each bundle), and faster. Only where wasm has one thread, as in the browser.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -69,6 +69,8 @@ publish = false
 yew-oauth2 = { version = "=$PEER_VERSION", features = ["openid"] }
 yew = { version = "0.23", features = ["csr"] }
 yew-router = "0.20"
+# The apps' allocator, as the workspace has it.
+talc = { version = "5.1", default-features = false }
 # The wasm-bindgen CLI's version, as in the workspace.
 wasm-bindgen = "=$WASM_BINDGEN_VERSION"
 

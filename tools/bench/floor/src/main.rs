@@ -32,3 +32,8 @@ fn switch(route: Route) -> Html {
 fn main() {
     yew::Renderer::<App>::new().render();
 }
+
+// The apps' allocator, so that sizes compare like for like.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
