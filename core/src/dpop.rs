@@ -21,11 +21,10 @@
 //! Every input from a server (headers, bodies) is hostile: bounded, checked against its grammar, and
 //! never a reason to panic or to retry more than once.
 
+use crate::base64url;
 pub use crate::config::DpopMode;
 use crate::config::Flow;
 use crate::fields::{self, Object};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -177,7 +176,7 @@ impl PublicKey {
         }
         let coordinate = |name| {
             text(name)
-                .filter(|value| URL_SAFE_NO_PAD.decode(value).is_ok_and(|b| b.len() == 32))
+                .filter(|value| base64url::decode(value).is_some_and(|b| b.len() == 32))
                 .map(str::to_owned)
                 .ok_or(DpopError::KeyNotUsable(
                     "a coordinate is not 32 bytes of base64url",
@@ -231,23 +230,23 @@ pub fn thumbprint_input(jwk: &Object) -> Option<String> {
 /// The thumbprint itself: base64url of the SHA-256 of [`PublicKey::thumbprint_input`] (RFC 7638 §3;
 /// the hash is the caller's). This is `dpop_jkt` and the access token's `cnf.jkt`.
 pub fn thumbprint(input_sha256: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(input_sha256)
+    base64url::encode(input_sha256)
 }
 
 /// Whether `value` has the form of a SHA-256 thumbprint: 43 base64url characters.
 pub fn is_thumbprint(value: &str) -> bool {
-    value.len() == 43 && URL_SAFE_NO_PAD.decode(value).is_ok_and(|b| b.len() == 32)
+    value.len() == 43 && base64url::decode(value).is_some_and(|b| b.len() == 32)
 }
 
 /// `ath`: base64url of the SHA-256 of the access token's ASCII (RFC 9449 §4.2; the hash is the
 /// caller's).
 pub fn ath(access_token_sha256: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(access_token_sha256)
+    base64url::encode(access_token_sha256)
 }
 
 /// A `jti` from 16 random bytes (128 bits: unique without coordination).
 pub fn jti(random: &[u8; 16]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    base64url::encode(random)
 }
 
 /// `htu`: the request's URL without its query and fragment (RFC 9449 §4.2). `Err` for anything but
@@ -327,8 +326,8 @@ pub fn signing_input(key: &PublicKey, claims: &ProofClaims) -> String {
     let claims = serde_json::to_string(claims).unwrap_or_default();
     format!(
         "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(claims)
+        base64url::encode(header.as_bytes()),
+        base64url::encode(claims.as_bytes())
     )
 }
 
@@ -338,10 +337,7 @@ pub fn compact(signing_input: &str, signature: &[u8]) -> Result<String, DpopErro
     if signature.len() != 64 {
         return Err(DpopError::SignatureLength(signature.len()));
     }
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+    Ok(format!("{signing_input}.{}", base64url::encode(signature)))
 }
 
 /// Which kind of server answered: the rules for asking for a nonce differ (RFC 9449 §8 and §9).
@@ -626,6 +622,8 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::state::AuthFailure;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use serde_json::json;
     use sha2::{Digest, Sha256};
 

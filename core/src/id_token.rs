@@ -7,8 +7,7 @@
 use super::fields::{self, Object, WrongType};
 use super::jwks::Alg;
 use super::jwt::{Jwt, JwtError};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use crate::base64url;
 use serde::Serialize;
 use std::fmt;
 
@@ -400,7 +399,7 @@ pub fn check_at_hash(
 ) -> Result<(), IdTokenError> {
     let claimed = claims_at_hash.ok_or(IdTokenError::MissingAtHash)?;
     let (left, _) = access_token_sha256.split_at(16);
-    if URL_SAFE_NO_PAD.encode(left) == claimed {
+    if base64url::encode(left) == claimed {
         Ok(())
     } else {
         Err(IdTokenError::WrongAtHash)

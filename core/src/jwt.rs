@@ -3,8 +3,7 @@
 //! [`Jwt::signing_input`] and [`Jwt::signature`]; the claims are validated in `id_token`.
 
 use super::fields::{self, WrongType};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use crate::base64url;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -124,9 +123,7 @@ pub fn decode_jwt(token: &str) -> Result<Jwt, JwtError> {
         .ok_or(JwtError::SegmentCount(segments))?;
     let header = object(header, JwtPart::Header)?;
     let claims = object(claims, JwtPart::Claims)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| JwtError::Base64(JwtPart::Signature))?;
+    let signature = base64url::decode(signature).ok_or(JwtError::Base64(JwtPart::Signature))?;
 
     if header.contains_key("crit") {
         return Err(JwtError::CriticalHeader);
@@ -151,9 +148,7 @@ pub fn decode_jwt(token: &str) -> Result<Jwt, JwtError> {
 }
 
 fn object(segment: &str, part: JwtPart) -> Result<Map<String, Value>, JwtError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| JwtError::Base64(part))?;
+    let bytes = base64url::decode(segment).ok_or(JwtError::Base64(part))?;
     // Read as text: one JSON reader (`from_str`) for the whole app, not a second one for bytes.
     let text = std::str::from_utf8(&bytes).map_err(|_| JwtError::NotJson(part))?;
     match serde_json::from_str::<Value>(text) {

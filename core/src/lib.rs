@@ -43,6 +43,7 @@ pub mod status;
 pub mod token;
 pub mod transaction;
 
+mod base64url;
 mod fields;
 mod urls;
 

@@ -2,8 +2,7 @@
 //! the randomness and WebCrypto for SHA-256 live in the browser glue, so the encodings here are
 //! tested against the RFC's vector.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use crate::base64url;
 
 /// Random bytes to draw for a `state`, a `nonce` or a code verifier: 256 bits, as RFC 7636 §7.1
 /// recommends for the verifier, and far beyond guessing for the others.
@@ -12,19 +11,19 @@ pub const RANDOM_BYTES: usize = 32;
 /// Encodes random bytes as base64url without padding: a `state` or `nonce` value (43 characters for
 /// [`RANDOM_BYTES`] bytes), safe in URLs and in every RFC 6749 character set.
 pub fn random_token(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(bytes)
 }
 
 /// The PKCE code verifier for 32 random bytes: their base64url encoding, 43 characters
 /// (RFC 7636 §4.1).
 pub fn code_verifier(random: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    base64url::encode(random)
 }
 
 /// The S256 code challenge for the SHA-256 of the verifier's ASCII: its base64url encoding
 /// (RFC 7636 §4.2). The hash itself is the caller's (WebCrypto in the browser).
 pub fn code_challenge(verifier_sha256: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(verifier_sha256)
+    base64url::encode(verifier_sha256)
 }
 
 /// Whether `verifier` has the form RFC 7636 §4.1 requires: 43 to 128 unreserved characters.
